@@ -1,0 +1,5 @@
+import sys
+
+from bot.frontends.cli import main
+
+sys.exit(main())

@@ -1,0 +1,129 @@
+"""Commands over the articles: /ask, /search, /explain, /roadmap."""
+
+from __future__ import annotations
+
+import uuid
+
+from bot.commands.registry import Option, command
+from bot.reply import Reply, Source
+from bot.services import Services
+from knowledge.answerer import Answer
+from knowledge.query import MAX_QUERY_CHARS, validate_query
+from knowledge.retriever import Hit
+from knowledge.topics import ROADMAP, resolve_topic
+
+MAX_SEARCH_K = 20
+SNIPPET_CHARS = 300
+
+
+def hit_dict(hit: Hit) -> dict[str, object]:
+    return {
+        "topic": hit.chunk.topic,
+        "title": hit.chunk.title,
+        "section": hit.chunk.section,
+        "score": round(hit.score, 6),
+        "text": hit.chunk.text,
+    }
+
+
+def answer_reply(answer: Answer) -> Reply:
+    sources = tuple(Source(c.chunk.topic, c.chunk.title, c.chunk.section) for c in answer.citations)
+    data = {
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "sources": [s.as_dict() for s in sources],
+    }
+    passages = tuple(f"[{c.number}] {c.chunk.title} — {c.chunk.section}\n{c.chunk.text}" for c in answer.citations)
+    return Reply(
+        text=answer.text,
+        title="I don't know that one yet" if answer.abstained else answer.question[:200],
+        sources=sources,
+        passages=passages,
+        data=data,
+        answer_id=uuid.uuid4().hex[:12],
+    )
+
+
+QUESTION = Option("question", "Your question, in plain words", required=True, max_length=MAX_QUERY_CHARS, rest_of_line=True)
+
+
+@command("ask", "Ask a concept question; answered from our articles, with sources", QUESTION,
+         example="/ask why does my 20-layer sigmoid net stop learning?", needs_knowledge=True)
+def ask(services: Services, question: str) -> Reply:
+    return answer_reply(services.answerer.answer(validate_query(question)))
+
+
+@command(
+    "search",
+    "Show the passages of our articles that best match a query",
+    Option("query", "What to look for", required=True, max_length=MAX_QUERY_CHARS, rest_of_line=True),
+    Option("k", "How many passages (1-20)", type=int, default=5, min_value=1, max_value=MAX_SEARCH_K),
+    example="/search otsu threshold",
+    needs_knowledge=True,
+)
+def search(services: Services, query: str, k: int = 5) -> Reply:
+    result = services.kb.search(validate_query(query, "query"), k=k)
+    lines = []
+    for i, hit in enumerate(result.hits, 1):
+        snippet = " ".join(hit.chunk.text.split())
+        if len(snippet) > SNIPPET_CHARS:
+            snippet = snippet[: SNIPPET_CHARS - 1].rsplit(" ", 1)[0] + "…"
+        lines.append(f"**{i}. {hit.chunk.title} — {hit.chunk.section}**\n{snippet}")
+    return Reply(
+        text="\n\n".join(lines) or "No passages found.",
+        title=f"Search: {query[:200]}",
+        sources=tuple(Source(h.chunk.topic, h.chunk.title, h.chunk.section) for h in result.hits),
+        passages=tuple(h.chunk.text for h in result.hits),
+        data=[hit_dict(h) for h in result.hits],
+    )
+
+
+@command(
+    "explain",
+    "Read one of our articles",
+    Option("topic", "Article slug or name, e.g. relu, batch-normalization", required=True, max_length=100,
+           rest_of_line=True),
+    example="/explain batch-normalization",
+)
+def explain(services: Services, topic: str) -> Reply:
+    article = resolve_topic(services.articles, topic)
+    demos = ", ".join(f"`{t}`" for t in article.tools) or "none"
+    prereqs = ", ".join(article.prereqs) or "none"
+    return Reply(
+        text=article.body,
+        title=article.title,
+        sources=(Source(article.slug, article.title, ""),),
+        data={
+            "topic": article.slug,
+            "title": article.title,
+            "order": article.order,
+            "prereqs": list(article.prereqs),
+            "tools": list(article.tools),
+            "summary": article.summary,
+            "markdown": article.body,
+        },
+        extra={"footer": f"Prerequisites: {prereqs} · Demos: {demos}"},
+    )
+
+
+@command("roadmap", "The study path: the 4-part training roadmap, then the other topics", example="/roadmap")
+def roadmap(services: Services) -> Reply:
+    articles = services.articles
+    by_slug = {a.slug: a for a in articles}
+    core = [by_slug[s] for s in ROADMAP if s in by_slug]
+    rest = [a for a in articles if a.slug not in ROADMAP]
+    lines = ["**Training roadmap** — read in this order:"]
+    for i, article in enumerate(core, 1):
+        lines.append(f"{i}. **{article.title}** (`{article.slug}`) — {article.summary}")
+    lines.append("")
+    lines.append("**Then, in any order:**")
+    for article in rest:
+        lines.append(f"- **{article.title}** (`{article.slug}`) — {article.summary}")
+    lines.append("")
+    lines.append("Read one with `/explain <topic>`; every article ends with a demo to run.")
+    data = [
+        {"topic": a.slug, "title": a.title, "order": a.order, "roadmap": a.slug in ROADMAP,
+         "prereqs": list(a.prereqs), "tools": list(a.tools), "summary": a.summary}
+        for a in core + rest
+    ]
+    return Reply(text="\n".join(lines), title="Study roadmap", data=data)

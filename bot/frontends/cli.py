@@ -1,0 +1,265 @@
+"""The ``tutor`` command line: scripting, JSON output and the entry points of the front ends.
+
+Contract (scripts rely on it): user errors exit with status 2 and one ``error: …`` line on
+stderr; ``--json`` prints exactly one JSON document on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import click
+import typer
+from rich.console import Console
+
+from bot.commands import invoke
+from bot.frontends import cli_demo as demo_cli
+from bot.reply import Reply
+from bot.frontends.text_render import render, save_images
+from bot.services import Services
+from bot.settings import get_settings
+from knowledge.query import MAX_QUERY_CHARS
+from tools.errors import UserInputError
+
+MAX_BATCH_LINES = 10_000
+
+app = typer.Typer(
+    name="tutor",
+    help="ML study-server tutor: grounded answers from our articles and runnable demos.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+index_app = typer.Typer(help="Build or inspect the retrieval index.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+demo_cli.load_all()
+app.add_typer(demo_cli.demo_app, name="demo")
+
+stdout = Console(soft_wrap=False)
+stderr = Console(stderr=True)
+
+
+class CliUsageError(UserInputError):
+    pass
+
+
+def _services() -> Services:
+    return Services(progress=_progress_printer())
+
+
+def _progress_printer():
+    """Index (re)builds can take a while on first use: show progress on stderr."""
+    state: dict[str, Any] = {}
+
+    def progress(label: str, done: int, total: int) -> None:
+        if state.get("label") != label:
+            state["label"] = label
+            stderr.print(f"building index: embedding {total} {label}…", style="dim")
+
+    return progress
+
+
+def _emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _read_batch(path: Path) -> list[str]:
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CliUsageError(f"batch file not found: {path} (expected a text file, one query per line)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliUsageError(f"cannot read batch file {path}: {exc.__class__.__name__} (expected UTF-8 text)") from None
+    lines = [line.strip() for line in raw.splitlines() if line.strip()]
+    if not lines:
+        raise CliUsageError(f"batch file {path} has no queries (expected one query per line)")
+    if len(lines) > MAX_BATCH_LINES:
+        raise CliUsageError(f"batch file has {len(lines):,} queries; the limit is {MAX_BATCH_LINES:,}")
+    for n, line in enumerate(lines, 1):
+        if len(line) > MAX_QUERY_CHARS:
+            raise CliUsageError(f"batch line {n} is {len(line):,} characters; the limit is {MAX_QUERY_CHARS:,}")
+    return lines
+
+
+def show_reply(reply: Reply, as_json: bool, out: Path | None = None) -> None:
+    settings = get_settings()
+    paths = save_images(reply, settings.output_dir, out) if reply.images else []
+    if as_json:
+        data = reply.data
+        if paths and isinstance(data, dict):
+            data = {**data, "images": [str(p) for p in paths]}
+        _emit_json(data)
+    else:
+        render(stdout, reply, paths)
+
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+@app.command()
+def ask(
+    question: Annotated[Optional[str], typer.Argument(help="Your question.")] = None,
+    batch: Annotated[Optional[Path], typer.Option("--batch", help="File with one question per line.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Answer a question from our articles (extractive, cited; abstains off-topic)."""
+    if (question is None) == (batch is None):
+        raise CliUsageError('give a QUESTION or --batch FILE, e.g. tutor ask "why does ReLU help?"')
+    services = _services()
+    if batch is not None:
+        replies = [invoke("ask", services, {"question": q}) for q in _read_batch(batch)]
+        if as_json:
+            _emit_json([r.data for r in replies])
+        else:
+            for reply in replies:
+                render(stdout, reply)
+        return
+    show_reply(invoke("ask", services, {"question": question}), as_json)
+
+
+@app.command()
+def search(
+    query: Annotated[Optional[str], typer.Argument(help="What to look for.")] = None,
+    k: Annotated[int, typer.Option("--k", help="Passages to return (1-20).")] = 5,
+    batch: Annotated[Optional[Path], typer.Option("--batch", help="File with one query per line.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show the best-matching passages (hybrid dense + keyword search)."""
+    if (query is None) == (batch is None):
+        raise CliUsageError('give a QUERY or --batch FILE, e.g. tutor search "otsu threshold"')
+    services = _services()
+    if batch is not None:
+        replies = [invoke("search", services, {"query": q, "k": k}) for q in _read_batch(batch)]
+        if as_json:
+            _emit_json([r.data for r in replies])
+        else:
+            for reply in replies:
+                render(stdout, reply)
+        return
+    show_reply(invoke("search", services, {"query": query, "k": k}), as_json)
+
+
+@app.command()
+def explain(
+    topic: Annotated[str, typer.Argument(help="Article slug, e.g. relu.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Print one of our articles."""
+    show_reply(invoke("explain", Services(), {"topic": topic}), as_json)
+
+
+@app.command()
+def roadmap(as_json: JsonFlag = False) -> None:
+    """The study path through the topics."""
+    show_reply(invoke("roadmap", Services(), {}), as_json)
+
+
+@index_app.command("build")
+def index_build() -> None:
+    """(Re)build the index from knowledge/articles (atomic; the old one stays live until done)."""
+    from rich.progress import Progress
+
+    from knowledge.embedder import get_embedder
+    from knowledge.index_store import build_index
+
+    settings = get_settings()
+    services = Services(settings)
+    with Progress(console=stderr, transient=True) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = bar.add_task(f"embedding {label}", total=total)
+            bar.update(tasks[label], completed=done)
+
+        embedder = get_embedder(settings.embedding_model_dir)
+        path = build_index(settings.index_dir, embedder, services.articles_dir, progress)
+    manifest = json.loads((path / "manifest.json").read_text())
+    stdout.print(
+        f"index built: {manifest['chunk_count']} passages, {manifest['sentence_count']} sentences, "
+        f"{manifest['build_seconds']:.1f} s → {path}"
+    )
+
+
+@index_app.command("status")
+def index_status() -> None:
+    """Show the live index's manifest and whether it matches the articles."""
+    from knowledge.corpus import corpus_hash
+    from knowledge.index_store import IndexUnavailable, read_manifest
+
+    settings = get_settings()
+    try:
+        manifest = read_manifest(settings.index_dir)
+    except IndexUnavailable:
+        stdout.print("no index yet: it is built on first use, or run `tutor index build`")
+        return
+    fresh = manifest.corpus_hash == corpus_hash(Services(settings).articles_dir)
+    stdout.print(f"model {manifest.model}, {manifest.chunk_count} passages, corpus hash "
+                 f"{manifest.corpus_hash[:12]} ({'up to date' if fresh else 'stale: will rebuild'})")
+
+
+@app.command()
+def console() -> None:
+    """Interactive console: the same slash commands as the Discord bot, no token needed."""
+    from bot.frontends.console import run_console
+
+    run_console(_services())
+
+
+@app.command()
+def run() -> None:
+    """Start the Discord bot when DISCORD_TOKEN is set, otherwise the local console."""
+    settings = get_settings()
+    if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
+        stderr.print("DISCORD_TOKEN is not set: starting the local console instead (same commands).")
+        from bot.frontends.console import run_console
+
+        run_console(_services())
+        return
+    from bot.frontends.discord_bot import run_bot
+
+    run_bot(settings)
+
+
+@app.command("eval")
+def evaluate(
+    split: Annotated[str, typer.Option("--split", help="dev | test | all")] = "test",
+    calibrate: Annotated[bool, typer.Option("--calibrate", help="Also pick the abstention threshold on dev.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Retrieval quality on eval/questions.jsonl: hit@1, hit@3, MRR per topic, abstention."""
+    from bot.evaluation import run_eval
+
+    run_eval(_services(), split=split, calibrate=calibrate, as_json=as_json, console=stdout)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: maps user errors to exit 2 with a single ``error:`` line."""
+    logging.basicConfig(level=get_settings().log_level.upper(), stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("sentence_transformers", "transformers", "httpx", "urllib3", "faiss"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        app(args=argv, standalone_mode=False)
+    except UserInputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except click.exceptions.NoArgsIsHelp:
+        return 0
+    except click.UsageError as err:
+        print(f"error: {err.format_message()} (see tutor --help)", file=sys.stderr)
+        return 2
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.Abort:
+        print("aborted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Local console: type the same slash commands as on Discord, no token needed.
+
+``/ask why does relu help`` · ``/search otsu k:3`` · ``/explain relu`` · ``/help``. Options are
+written Discord-style as ``name:value``; free text goes to the command's main text option.
+Reads from a pipe too (one command per line), which makes it scriptable and testable.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import uuid
+
+from rich.console import Console
+
+from bot.commands import REGISTRY
+from bot.commands.registry import CommandSpec, invoke
+from bot.frontends.text_render import render, save_images
+from bot.reply import Reply
+from bot.services import Services
+from tools.errors import UserInputError
+
+log = logging.getLogger(__name__)
+
+MAX_LINE_CHARS = 4_000
+PROMPT = "tutor> "
+_OPTION = re.compile(r"""(?<!\S)([a-z][a-z0-9_-]*):("[^"]*"|'[^']*'|\S+)""")
+
+
+def parse_line(line: str) -> tuple[CommandSpec, dict[str, str]]:
+    """``/name [words…] [opt:value …]`` → the command and its raw option values."""
+    text = line.strip()
+    if len(text) > MAX_LINE_CHARS:
+        raise UserInputError(f"line too long ({len(text):,} characters); the limit is {MAX_LINE_CHARS:,}")
+    if not text.startswith("/"):
+        text = "/ask " + text  # plain text is a question, like mentioning the bot on Discord
+    words = text[1:].split()
+    if not words:
+        raise UserInputError("type a command such as /ask, /search or /help")
+    spec = None
+    consumed = 0
+    for n in (3, 2, 1):  # longest command name first: "demo focal-loss" before "demo"
+        name = " ".join(words[:n]).lower()
+        if name in REGISTRY:
+            spec, consumed = REGISTRY[name], n
+            break
+    if spec is None:
+        raise UserInputError(f"unknown command /{words[0][:40]}; type /help for the list of commands")
+    rest = text[1:].split(None, consumed)[consumed] if len(words) > consumed else ""
+    args: dict[str, str] = {}
+    names = {o.name for o in spec.options}
+
+    def take(match: re.Match[str]) -> str:
+        key, value = match.group(1), match.group(2)
+        if key not in names:
+            return match.group(0)
+        args[key] = value[1:-1] if value[:1] in "\"'" and value[-1:] == value[:1] else value
+        return " "
+
+    free = " ".join(_OPTION.sub(take, rest).split())
+    if free:
+        target = next((o for o in spec.options if o.rest_of_line and o.name not in args), None)
+        target = target or next((o for o in spec.options if o.required and o.name not in args), None)
+        if target is None:
+            raise UserInputError(f"unexpected text {free[:40]!r}; usage: {spec.usage()}")
+        args[target.name] = free
+    return spec, args
+
+
+def handle_line(services: Services, line: str) -> Reply:
+    """Run one console line; never raises (errors become error Replies)."""
+    try:
+        spec, args = parse_line(line)
+        return invoke(spec.name, services, args)
+    except UserInputError as err:
+        return Reply.error(str(err))
+    except Exception:  # a bug: keep the console alive and give the user an id to report
+        error_id = uuid.uuid4().hex[:8]
+        log.exception("command failed (error id %s): %r", error_id, line[:200])
+        return Reply.error(f"something went wrong on our side (error id {error_id}); it has been logged")
+
+
+def run_console(services: Services, stdin=None, console: Console | None = None) -> None:
+    stdin = stdin or sys.stdin
+    console = console or Console()
+    interactive = stdin.isatty()
+    if interactive:
+        console.print("[bold cyan]ML tutor console[/] — same commands as the Discord bot. "
+                      "Try [bold]/help[/], [bold]/roadmap[/] or just type a question. Ctrl-D quits.")
+    while True:
+        try:
+            line = console.input(PROMPT) if interactive else stdin.readline()
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not interactive and line == "":
+            break
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line in {"/quit", "/exit", "quit", "exit"}:
+            break
+        if not interactive:
+            console.print(f"[dim]{PROMPT}{line}[/]", markup=True, highlight=False)
+        reply = handle_line(services, line)
+        paths = save_images(reply, services.settings.output_dir) if reply.images else []
+        render(console, reply, paths)

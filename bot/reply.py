@@ -1,0 +1,70 @@
+"""The platform-neutral answer every command returns and every front end renders.
+
+A :class:`Reply` carries text, citations, images and tables; Discord turns it into embeds and
+attachments, the console into rich panels, the CLI into text or JSON (``data``). Commands never
+format for a particular platform.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Source:
+    """A passage an answer relied on: which article and which section."""
+
+    topic: str
+    title: str
+    section: str
+
+    def label(self) -> str:
+        return f"{self.title} — {self.section}" if self.section else self.title
+
+    def as_dict(self) -> dict[str, str]:
+        return {"topic": self.topic, "title": self.title, "section": self.section}
+
+
+@dataclass(frozen=True)
+class Image:
+    """A PNG to attach; ``filename`` is what Discord shows and ``attachment://`` refers to."""
+
+    filename: str
+    png: bytes
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A small table of already formatted cells (front ends only lay it out)."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a command produced.
+
+    ``data`` is the machine-readable form (the CLI's ``--json`` output); ``passages`` holds the
+    full retrieved passages for a "show passages" view; ``ephemeral`` asks chat front ends to
+    show it only to the caller (errors, help).
+    """
+
+    text: str
+    title: str = ""
+    sources: tuple[Source, ...] = ()
+    images: tuple[Image, ...] = ()
+    tables: tuple[Table, ...] = ()
+    passages: tuple[str, ...] = ()
+    data: Any = None
+    ephemeral: bool = False
+    is_error: bool = False
+    answer_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def error(cls, message: str) -> "Reply":
+        return cls(text=message, title="Error", ephemeral=True, is_error=True)

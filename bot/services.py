@@ -1,0 +1,48 @@
+"""Long-lived, lazily loaded resources the commands share (one per process).
+
+Loading the embedding model and the index takes seconds, so it happens once, on first use (or
+eagerly via :meth:`Services.warm_up` when a bot starts), never per command.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+
+from bot.settings import Settings, get_settings
+from knowledge.answerer import DEFAULT_ABSTAIN_THRESHOLD, ExtractiveAnswerer
+from knowledge.corpus import ARTICLES_DIR, Article, load_articles
+from knowledge.index_store import ProgressFn
+from knowledge.retriever import KnowledgeBase
+
+
+class Services:
+    def __init__(self, settings: Settings | None = None, progress: ProgressFn | None = None) -> None:
+        self.settings = settings or get_settings()
+        self._progress = progress
+        self._lock = threading.Lock()
+
+    @property
+    def articles_dir(self):
+        return self.settings.articles_dir or ARTICLES_DIR
+
+    @cached_property
+    def articles(self) -> list[Article]:
+        return load_articles(self.articles_dir)
+
+    @cached_property
+    def kb(self) -> KnowledgeBase:
+        from knowledge.embedder import get_embedder
+
+        with self._lock:
+            embedder = get_embedder(self.settings.embedding_model_dir)
+            return KnowledgeBase.open(self.settings.index_dir, embedder, self.articles_dir, self._progress)
+
+    @cached_property
+    def answerer(self) -> ExtractiveAnswerer:
+        threshold = self.settings.abstain_threshold
+        return ExtractiveAnswerer(self.kb, DEFAULT_ABSTAIN_THRESHOLD if threshold is None else threshold)
+
+    def warm_up(self) -> None:
+        """Load the model and index now (bots call this at start, not on the first question)."""
+        _ = self.answerer

@@ -1,0 +1,40 @@
+"""All configuration, from environment variables and an optional ``.env`` file.
+
+One pydantic-settings model, read once per process via :func:`get_settings`. Every field is
+documented in ``.env.example``; the Discord token is a ``SecretStr`` so it never shows up in
+logs or reprs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    discord_token: SecretStr | None = Field(default=None, description="Bot token; unset = console mode")
+    dev_guild_id: int | None = Field(default=None, description="Guild to sync slash commands to at start")
+
+    data_dir: Path = Field(default=PROJECT_ROOT / "var", alias="TUTOR_DATA_DIR")
+    articles_dir: Path | None = Field(default=None, alias="TUTOR_ARTICLES_DIR")
+    embedding_model_dir: Path | None = Field(default=None, alias="TUTOR_EMBEDDING_MODEL_DIR")
+    abstain_threshold: float | None = Field(default=None, alias="TUTOR_ABSTAIN_THRESHOLD")
+    log_level: str = Field(default="INFO", alias="TUTOR_LOG_LEVEL")
+
+    output_dir: Path = Field(default=Path("out"), alias="TUTOR_OUTPUT_DIR")
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

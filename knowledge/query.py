@@ -1,0 +1,72 @@
+"""Validate and normalize what a student typed before it reaches the retrievers.
+
+Students write "BN", "lr", "w2v", "bce"; the articles spell things out. Known abbreviations
+are expanded *in addition to* the original token so both the keyword and the dense retriever
+see the full term. Discord mentions and markup are stripped.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tools.errors import UserInputError
+
+MAX_QUERY_CHARS = 1_000
+
+ABBREVIATIONS: dict[str, str] = {
+    "bn": "batch normalization",
+    "batchnorm": "batch normalization",
+    "batch-norm": "batch normalization",
+    "ln": "layer normalization",
+    "ics": "internal covariate shift",
+    "lr": "learning rate",
+    "logreg": "logistic regression",
+    "bce": "binary cross-entropy",
+    "ce": "cross-entropy",
+    "w2v": "word2vec",
+    "hp": "hyperparameter",
+    "hparams": "hyperparameters",
+    "hyperparams": "hyperparameters",
+    "hpo": "hyperparameter optimization",
+    "gd": "gradient descent",
+    "sgd": "stochastic gradient descent",
+    "tpr": "true positive rate recall",
+    "fpr": "false positive rate",
+    "ppv": "precision",
+    "auc": "area under the curve",
+    "pr": "precision recall",
+    "cnn": "convolutional neural network",
+    "cv": "cross-validation",
+    "relus": "relu",
+    "nan": "nan exploding",
+}
+
+_MENTION = re.compile(r"<(?:@[!&]?|#)\d+>|@(?:everyone|here)")
+_MARKUP = re.compile(r"[`*_~|>]+")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
+
+
+def validate_query(raw: str | None, what: str = "question") -> str:
+    """The stripped query, or :class:`UserInputError` if empty or too long."""
+    text = (raw or "").strip()
+    if not text:
+        raise UserInputError(f"empty {what}: type a {what} in plain words, e.g. \"why does ReLU help?\"")
+    if len(text) > MAX_QUERY_CHARS:
+        raise UserInputError(
+            f"{what} too long ({len(text):,} characters): keep it under {MAX_QUERY_CHARS:,} characters"
+        )
+    return text
+
+
+def normalize_query(raw: str) -> str:
+    text = _MENTION.sub(" ", raw)
+    text = _MARKUP.sub(" ", text)
+    extra = []
+    for word in _WORD.findall(text):
+        expansion = ABBREVIATIONS.get(word.lower())
+        if expansion and expansion not in text.lower():
+            extra.append(expansion)
+    text = " ".join(text.split())
+    if extra:
+        text = f"{text} ({'; '.join(dict.fromkeys(extra))})"
+    return text
