@@ -10,7 +10,7 @@ import threading
 from functools import cached_property
 
 from bot.settings import Settings, get_settings
-from knowledge.answerer import DEFAULT_ABSTAIN_THRESHOLD, ExtractiveAnswerer
+from knowledge.answerer import DEFAULT_ABSTAIN_THRESHOLD, DEFAULT_UNCOVERED_MARGIN, ExtractiveAnswerer
 from knowledge.corpus import ARTICLES_DIR, Article, load_articles
 from knowledge.index_store import ProgressFn
 from knowledge.retriever import KnowledgeBase
@@ -41,7 +41,12 @@ class Services:
     @cached_property
     def answerer(self) -> ExtractiveAnswerer:
         threshold = self.settings.abstain_threshold
-        return ExtractiveAnswerer(self.kb, DEFAULT_ABSTAIN_THRESHOLD if threshold is None else threshold)
+        margin = self.settings.uncovered_margin
+        return ExtractiveAnswerer(
+            self.kb,
+            DEFAULT_ABSTAIN_THRESHOLD if threshold is None else threshold,
+            DEFAULT_UNCOVERED_MARGIN if margin is None else margin,
+        )
 
     def warm_up(self) -> None:
         """Load the model and index now (bots call this at start, not on the first question)."""

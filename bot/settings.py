@@ -26,7 +26,8 @@ class Settings(BaseSettings):
     articles_dir: Path | None = Field(default=None, alias="TUTOR_ARTICLES_DIR")
     embedding_model_dir: Path | None = Field(default=None, alias="TUTOR_EMBEDDING_MODEL_DIR")
     abstain_threshold: float | None = Field(default=None, alias="TUTOR_ABSTAIN_THRESHOLD")
-    log_level: str = Field(default="INFO", alias="TUTOR_LOG_LEVEL")
+    uncovered_margin: float | None = Field(default=None, alias="TUTOR_UNCOVERED_MARGIN")
+    log_level: str = Field(default="WARNING", alias="TUTOR_LOG_LEVEL")
 
     output_dir: Path = Field(default=Path("out"), alias="TUTOR_OUTPUT_DIR")
 

@@ -16,8 +16,11 @@ import numpy as np
 from knowledge.chunking import Chunk
 from knowledge.retriever import Hit, KnowledgeBase, SearchResult
 
-# Best passage cosine below this → abstain (calibrated by `tutor eval --calibrate` on the dev split).
-DEFAULT_ABSTAIN_THRESHOLD = 0.40
+# Abstain when the best passage cosine is below ABSTAIN_THRESHOLD, or when the question is closer
+# (by more than UNCOVERED_MARGIN) to a subject we know we have no article on. Both calibrated by
+# `tutor eval --calibrate` on the dev split.
+DEFAULT_ABSTAIN_THRESHOLD = 0.345
+DEFAULT_UNCOVERED_MARGIN = 0.06
 MAX_ANSWER_WORDS = 120
 MAX_SENTENCES = 5
 PASSAGES_CONSIDERED = 3
@@ -54,12 +57,22 @@ def abstain_text(kb: KnowledgeBase) -> str:
 
 
 class ExtractiveAnswerer:
-    def __init__(self, kb: KnowledgeBase, abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD,
+        uncovered_margin: float = DEFAULT_UNCOVERED_MARGIN,
+    ) -> None:
         self.kb = kb
         self.threshold = abstain_threshold
+        self.margin = uncovered_margin
 
     def should_abstain(self, result: SearchResult) -> bool:
-        return not result.hits or result.best_dense < self.threshold
+        return (
+            not result.hits
+            or result.best_dense < self.threshold
+            or result.best_uncovered - result.best_dense > self.margin
+        )
 
     def answer(self, question: str) -> Answer:
         result = self.kb.search(question, k=5)

@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 ARTICLES_DIR = Path(__file__).resolve().parent / "articles"
+UNCOVERED_FILE = Path(__file__).resolve().parent / "data" / "uncovered_topics.txt"
 REQUIRED_KEYS = ("slug", "title", "order", "prereqs", "tools")
 
 
@@ -62,9 +63,20 @@ def load_articles(articles_dir: Path = ARTICLES_DIR) -> list[Article]:
     return sorted((parse_article(p) for p in paths), key=lambda a: (a.order, a.slug))
 
 
+def load_uncovered(path: Path = UNCOVERED_FILE) -> list[str]:
+    """Subjects we know we have no article on (one per line, ``#`` comments)."""
+    if not path.exists():
+        return []
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
 def corpus_hash(articles_dir: Path = ARTICLES_DIR) -> str:
-    """Content hash of every article file: the index is stale when this changes."""
+    """Content hash of every article file and of the uncovered-subjects list: the index is
+    stale when either changes."""
     digest = hashlib.sha256()
+    if UNCOVERED_FILE.exists():
+        digest.update(UNCOVERED_FILE.read_bytes())
     for path in sorted(articles_dir.glob("*.md")):
         digest.update(path.name.encode())
         digest.update(b"\0")

@@ -31,7 +31,7 @@ import faiss
 import numpy as np
 
 from knowledge.chunking import Chunk, chunk_articles, split_sentences
-from knowledge.corpus import ARTICLES_DIR, corpus_hash, load_articles
+from knowledge.corpus import ARTICLES_DIR, corpus_hash, load_articles, load_uncovered
 from knowledge.embedder import EMBEDDING_DIM, Embedder
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,8 @@ MANIFEST_FILE = "manifest.json"
 CHUNKS_FILE = "chunks.json"
 FAISS_FILE = "chunks.faiss"
 SENTENCES_FILE = "sentences.npy"
-DATA_FILES = (CHUNKS_FILE, FAISS_FILE, SENTENCES_FILE)
+UNCOVERED_FILE = "uncovered.npy"
+DATA_FILES = (CHUNKS_FILE, FAISS_FILE, SENTENCES_FILE, UNCOVERED_FILE)
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -72,6 +73,8 @@ class StoredIndex:
     sentence_chunk: np.ndarray  # chunk id of every sentence
     sentence_vectors: np.ndarray
     faiss_index: faiss.Index
+    uncovered: list[str]  # subjects we have no article on (see knowledge/data)
+    uncovered_vectors: np.ndarray
     path: Path
 
 
@@ -127,6 +130,8 @@ def build_index(
 
     chunk_vectors = encode("passages", [c.embedding_text() for c in chunks])
     sentence_vectors = encode("sentences", sentences)
+    uncovered = load_uncovered()
+    uncovered_vectors = encode("uncovered subjects", uncovered)
 
     tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=index_dir))
     try:
@@ -134,15 +139,17 @@ def build_index(
             "chunks": [asdict(c) for c in chunks],
             "sentences": sentences,
             "sentence_chunk": sentence_chunk,
+            "uncovered": uncovered,
         }
         _write_bytes_durably(tmp / CHUNKS_FILE, json.dumps(payload, ensure_ascii=False).encode())
         flat = faiss.IndexFlatIP(chunk_vectors.shape[1])
         flat.add(chunk_vectors)
         _write_bytes_durably(tmp / FAISS_FILE, faiss.serialize_index(flat).tobytes())
-        with (tmp / SENTENCES_FILE).open("wb") as fh:
-            np.save(fh, sentence_vectors)
-            fh.flush()
-            os.fsync(fh.fileno())
+        for name, array in ((SENTENCES_FILE, sentence_vectors), (UNCOVERED_FILE, uncovered_vectors)):
+            with (tmp / name).open("wb") as fh:
+                np.save(fh, array)
+                fh.flush()
+                os.fsync(fh.fileno())
         manifest = Manifest(
             format_version=FORMAT_VERSION,
             model=embedder.name,
@@ -210,6 +217,7 @@ def load_index(index_dir: Path, expected_corpus_hash: str | None = None, model: 
         chunks = [Chunk(**c) for c in payload["chunks"]]
         flat = faiss.deserialize_index(np.frombuffer((path / FAISS_FILE).read_bytes(), dtype=np.uint8))
         sentence_vectors = np.load(path / SENTENCES_FILE, allow_pickle=False)
+        uncovered_vectors = np.load(path / UNCOVERED_FILE, allow_pickle=False)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexUnavailable(f"index unreadable: {exc}") from exc
     if flat.ntotal != len(chunks) or len(sentence_vectors) != len(payload["sentences"]):
@@ -221,6 +229,8 @@ def load_index(index_dir: Path, expected_corpus_hash: str | None = None, model: 
         sentence_chunk=np.asarray(payload["sentence_chunk"], dtype=np.int64),
         sentence_vectors=sentence_vectors,
         faiss_index=flat,
+        uncovered=payload["uncovered"],
+        uncovered_vectors=uncovered_vectors,
         path=path,
     )
 

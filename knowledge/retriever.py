@@ -19,6 +19,7 @@ from knowledge.embedder import Embedder
 from knowledge.index_store import ProgressFn, StoredIndex, load_or_build
 from knowledge.keyword import KeywordIndex
 from knowledge.query import normalize_query
+from knowledge.spelling import SpellFixer, load_wordpiece_vocab
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ class SearchResult:
     hits: list[Hit]
     query_vector: np.ndarray
     best_dense: float  # best cosine over all passages: evidence strength
+    best_uncovered: float = 0.0  # best cosine to a subject we know we do not cover
+    uncovered_subject: str = ""
 
 
 class KnowledgeBase:
@@ -53,6 +56,9 @@ class KnowledgeBase:
         self.by_slug = {a.slug: a for a in articles}
         self.chunks = stored.chunks
         self.keyword = KeywordIndex([c.embedding_text() for c in self.chunks])
+        self.spelling = SpellFixer(
+            (c.embedding_text() for c in self.chunks), load_wordpiece_vocab(embedder.model_dir)
+        )
 
     @classmethod
     def open(
@@ -68,7 +74,7 @@ class KnowledgeBase:
     def search(self, query: str, k: int = 5) -> SearchResult:
         """Best passages for ``query``, best first (at most two per article in the top ``k``, so
         one wordy article cannot crowd out the other candidates)."""
-        text = normalize_query(query)
+        text = self.spelling.correct(normalize_query(query))
         qvec = self.embedder.encode_one(text)
         n = len(self.chunks)
         dense_scores, dense_ids = self.stored.faiss_index.search(qvec[None, :], min(CANDIDATES, n))
@@ -90,7 +96,13 @@ class KnowledgeBase:
                 cos = float(vectors.reconstruct(cid) @ qvec)
             hits.append(Hit(self.chunks[cid], fused[cid], cos, float(kw_all[cid])))
         best = float(dense_scores[0][0]) if n else 0.0
-        return SearchResult(query=query, hits=hits, query_vector=qvec, best_dense=best)
+        uncovered_sims = self.stored.uncovered_vectors @ qvec
+        if uncovered_sims.size:
+            top = int(uncovered_sims.argmax())
+            unc, subject = float(uncovered_sims[top]), self.stored.uncovered[top]
+        else:
+            unc, subject = 0.0, ""
+        return SearchResult(query, hits, qvec, best, unc, subject)
 
 
 def _diversify(order: list[int], chunks: list[Chunk], k: int) -> list[int]:

@@ -1,0 +1,166 @@
+"""Retrieval and abstention quality on a labelled question set (``eval/questions.jsonl``).
+
+Each line: ``{"question": str, "topic": slug | null, "split": "dev" | "test"}``; ``null`` marks a
+question none of our articles covers (the answerer should abstain). Calibrate on ``dev`` and
+report on ``test``: tuning and reporting on the same questions would flatter us.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from knowledge.answerer import ExtractiveAnswerer
+from knowledge.retriever import KnowledgeBase
+
+EVAL_FILE = Path(__file__).resolve().parent.parent / "eval" / "questions.jsonl"
+RANK_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    question: str
+    topic: str | None
+    split: str
+
+
+@dataclass
+class TopicScore:
+    n: int = 0
+    hit1: int = 0
+    hit3: int = 0
+    rr: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        n = max(self.n, 1)
+        return {"n": self.n, "hit@1": self.hit1 / n, "hit@3": self.hit3 / n, "mrr": self.rr / n}
+
+
+@dataclass
+class EvalReport:
+    split: str
+    threshold: float
+    per_topic: dict[str, TopicScore] = field(default_factory=dict)
+    overall: TopicScore = field(default_factory=TopicScore)
+    on_topic_answered: int = 0
+    on_topic_total: int = 0
+    off_topic_abstained: int = 0
+    off_topic_total: int = 0
+    abstained_total: int = 0
+    failures: list[dict[str, object]] = field(default_factory=list)
+
+    @property
+    def abstention_precision(self) -> float:
+        return self.off_topic_abstained / self.abstained_total if self.abstained_total else 1.0
+
+    @property
+    def abstention_recall(self) -> float:
+        return self.off_topic_abstained / self.off_topic_total if self.off_topic_total else 1.0
+
+    @property
+    def answered_rate(self) -> float:
+        return self.on_topic_answered / self.on_topic_total if self.on_topic_total else 1.0
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "split": self.split,
+            "threshold": self.threshold,
+            "overall": self.overall.as_dict(),
+            "per_topic": {t: s.as_dict() for t, s in sorted(self.per_topic.items())},
+            "abstention": {
+                "precision": self.abstention_precision,
+                "recall": self.abstention_recall,
+                "on_topic_answered_rate": self.answered_rate,
+                "off_topic_total": self.off_topic_total,
+                "on_topic_total": self.on_topic_total,
+            },
+            "failures": self.failures,
+        }
+
+
+def load_questions(path: Path = EVAL_FILE, split: str = "all") -> list[EvalQuestion]:
+    questions = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            raw = json.loads(line)
+            q = EvalQuestion(raw["question"], raw.get("topic"), raw.get("split", "dev"))
+            if split == "all" or q.split == split:
+                questions.append(q)
+    return questions
+
+
+def evaluate(kb: KnowledgeBase, answerer: ExtractiveAnswerer, questions: list[EvalQuestion], split: str) -> EvalReport:
+    report = EvalReport(split=split, threshold=answerer.threshold)
+    for q in questions:
+        result = kb.search(q.question, k=RANK_DEPTH)
+        abstained = answerer.should_abstain(result)
+        report.abstained_total += abstained
+        if q.topic is None:
+            report.off_topic_total += 1
+            report.off_topic_abstained += abstained
+            if not abstained:
+                report.failures.append({"question": q.question, "expected": None,
+                                        "got": result.hits[0].chunk.topic, "score": result.best_dense})
+            continue
+        report.on_topic_total += 1
+        report.on_topic_answered += not abstained
+        topics = [h.chunk.topic for h in result.hits]
+        rank = topics.index(q.topic) + 1 if q.topic in topics else None
+        for score in (report.per_topic.setdefault(q.topic, TopicScore()), report.overall):
+            score.n += 1
+            score.hit1 += rank == 1
+            score.hit3 += rank is not None and rank <= 3
+            score.rr += 1.0 / rank if rank else 0.0
+        if rank != 1 or abstained:
+            report.failures.append({"question": q.question, "expected": q.topic, "got": topics[0] if topics else None,
+                                    "rank": rank, "abstained": abstained, "score": result.best_dense})
+    return report
+
+
+def calibrate_abstention(kb: KnowledgeBase, questions: list[EvalQuestion]) -> dict[str, float]:
+    """Pick (threshold, margin) that best separate on- from off-topic questions.
+
+    Maximizes the worse of (on-topic answered rate, off-topic abstain rate), then their sum; ties
+    go to the setting in the middle of the plateau so it is not glued to one question.
+    """
+    feats = []
+    for q in questions:
+        r = kb.search(q.question, k=1)
+        feats.append((q.topic is not None, r.best_dense, r.best_uncovered - r.best_dense))
+    on = np.array([f[0] for f in feats])
+    dense = np.array([f[1] for f in feats])
+    gap = np.array([f[2] for f in feats])
+    grid_t = np.round(np.arange(0.10, 0.61, 0.01), 2)
+    grid_m = np.round(np.arange(-0.15, 0.31, 0.01), 2)
+    scores = np.zeros((grid_t.size, grid_m.size, 2))
+    for i, t in enumerate(grid_t):
+        for j, m in enumerate(grid_m):
+            answer = (dense >= t) & (gap <= m)
+            answered = answer[on].mean() if on.any() else 1.0
+            abstained = (~answer[~on]).mean() if (~on).any() else 1.0
+            scores[i, j] = (min(answered, abstained), answered + abstained)
+    # Best worst-case rate, then best sum; within that plateau take the median setting on each
+    # axis, so the chosen point sits in the middle of the gap rather than on its edge.
+    best = scores[..., 0].max()
+    top_sum = scores[..., 1][scores[..., 0] == best].max()
+    plateau = np.argwhere((scores[..., 0] == best) & (scores[..., 1] == top_sum))
+    t = float(np.median(grid_t[plateau[:, 0]]))
+    m = float(np.median(grid_m[plateau[:, 1]]))
+    answer = (dense >= t) & (gap <= m)
+    return {
+        "threshold": t,
+        "margin": m,
+        "on_topic_answered": float(answer[on].mean()) if on.any() else 1.0,
+        "off_topic_abstained": float((~answer[~on]).mean()) if (~on).any() else 1.0,
+    }
+
+
+def by_topic_failures(report: EvalReport) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    for f in report.failures:
+        out[str(f.get("expected"))].append(str(f["question"]))
+    return dict(out)
