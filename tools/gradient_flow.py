@@ -222,9 +222,12 @@ def _verdict(run: FlowRun) -> str:
 def _summary(main: FlowRun, compare: tuple[FlowRun, ...]) -> str:
     c = main.config
     g = main.grad_norms
-    text = (f"{c.depth}-layer MLP, width {c.width}, {main.label}: the gradient norm at layer 1 is {g[0]:.2e} "
-            f"vs {g[-1]:.2e} at layer {c.depth} (first/last = {_fmt_ratio(main.first_over_last)}). "
-            + _verdict(main))
+    if c.depth == 1:
+        text = f"1-layer model (a single Linear layer, width {c.width} in): its gradient norm is {g[0]:.2e}. "
+    else:
+        text = (f"{c.depth}-layer MLP, width {c.width}, {main.label}: the gradient norm at layer 1 is {g[0]:.2e} "
+                f"vs {g[-1]:.2e} at layer {c.depth} (first/last = {_fmt_ratio(main.first_over_last)}). ")
+    text += _verdict(main)
     if compare:
         text += " Same size, other set-ups: " + "; ".join(
             f"{r.label} → {_fmt_ratio(r.first_over_last)}" for r in compare if r.config != c) + "."

@@ -4,8 +4,9 @@ The model is an RBF-kernel SVM on half of scikit-learn's handwritten digits (899
 8×8 pixels, scaled to [0, 1]); each trial scores one ``(C, gamma)`` pair by 3-fold
 cross-validated accuracy. Three optuna studies get the same budget of trials:
 
-* **grid** — :class:`optuna.samplers.GridSampler` over a log-spaced ``n_C × n_gamma`` grid with
-  at least ``budget`` points (visited in a seeded random order; any extra points stay unvisited);
+* **grid** — :class:`optuna.samplers.GridSampler` over a log-spaced ``n_C × n_gamma`` grid (cell
+  centres) with at least ``budget`` points, visited in a seeded random order (any extra points
+  stay unvisited);
 * **random** — :class:`optuna.samplers.RandomSampler`, log-uniform in both parameters;
 * **bayesian** — :class:`optuna.samplers.TPESampler` (Tree-structured Parzen Estimator).
 
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 MIN_BUDGET_TRIALS = 5
 MAX_BUDGET_TRIALS = 200
 DEFAULT_BUDGET_TRIALS = 30
-MAX_SEED = 2**31 - 1
+MAX_SEED = 999_999  # the registry prints bounds with :g, so keep it below 10**6
 CV_FOLDS = 3
 C_RANGE = (1e-2, 1e3)
 GAMMA_RANGE = (1e-4, 1e1)
@@ -151,11 +152,20 @@ def cv_accuracy(C: float, gamma: float) -> float:
 
 
 def log_grid(low: float, high: float, n: int) -> tuple[float, ...]:
-    """``n`` log-spaced values from ``low`` to ``high`` inclusive (rounded to 4 significant digits)."""
-    if n == 1:
-        return (float(np.sqrt(low * high)),)
+    """``n ≥ 2`` log-spaced values from ``low`` to ``high`` inclusive (4 significant digits)."""
     values = np.logspace(math.log10(low), math.log10(high), n)
     return tuple(float(np.clip(float(f"{v:.4g}"), low, high)) for v in values)
+
+
+def grid_values(low: float, high: float, n: int) -> tuple[float, ...]:
+    """The grid-search values: centres of ``n`` equal log-width cells spanning ``[low, high]``.
+
+    Cell centres rather than end points: the edges of a search range are rarely the best, and
+    a grid with end points spends ``2n − 1`` of its ``n²`` points on the border.
+    """
+    lo, hi = math.log10(low), math.log10(high)
+    centres = lo + (np.arange(n) + 0.5) * (hi - lo) / n
+    return tuple(float(np.clip(float(f"{10 ** c:.4g}"), low, high)) for c in centres)
 
 
 def grid_shape(budget: int) -> tuple[int, int]:
@@ -175,6 +185,12 @@ def grid_shape(budget: int) -> tuple[int, int]:
     assert best is not None
     n_c = best[2]
     return n_c, best[0] // n_c
+
+
+def strategy_seeds(seed: int) -> dict[str, int]:
+    """Independent sampler seeds for the three strategies, derived from one user seed."""
+    children = np.random.SeedSequence(seed).spawn(len(STRATEGIES))
+    return {name: int(child.generate_state(1)[0]) for name, child in zip(STRATEGIES, children)}
 
 
 def _make_sampler(strategy: str, seed: int, budget: int, grid_c, grid_g):
@@ -262,15 +278,18 @@ def run_tuning(budget: int = DEFAULT_BUDGET_TRIALS, seed: int = 0) -> TuningResu
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     n_c, n_g = grid_shape(budget)
-    grid_c, grid_g = log_grid(*C_RANGE, n_c), log_grid(*GAMMA_RANGE, n_g)
+    grid_c, grid_g = grid_values(*C_RANGE, n_c), grid_values(*GAMMA_RANGE, n_g)
     load_data()  # not timed: loading is shared by all three strategies
 
+    # One independent seed per strategy: with a shared seed TPE's random start-up trials would
+    # be exactly the random search's first trials.
+    seeds = strategy_seeds(seed)
     start = time.perf_counter()
     results: dict[str, StrategyResult] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=optuna.exceptions.ExperimentalWarning)
         for strategy in STRATEGIES:
-            results[strategy] = _run_strategy(strategy, budget, seed, grid_c, grid_g)
+            results[strategy] = _run_strategy(strategy, budget, seeds[strategy], grid_c, grid_g)
     total = time.perf_counter() - start
     summary = _summarise(results, budget, n_c, n_g, total)
     return TuningResult(budget, seed, grid_c, grid_g, results, total, load_reference_surface(), summary)

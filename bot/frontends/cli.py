@@ -228,20 +228,54 @@ def run() -> None:
 @app.command("eval")
 def evaluate(
     split: Annotated[str, typer.Option("--split", help="dev | test | all")] = "test",
-    calibrate: Annotated[bool, typer.Option("--calibrate", help="Also pick the abstention threshold on dev.")] = False,
+    calibrate: Annotated[bool, typer.Option("--calibrate", help="Pick abstention settings on dev first.")] = False,
+    show_failures: Annotated[bool, typer.Option("--failures", help="List the questions that missed.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Retrieval quality on eval/questions.jsonl: hit@1, hit@3, MRR per topic, abstention."""
-    from bot.evaluation import run_eval
+    from rich.table import Table as RichTable
 
-    run_eval(_services(), split=split, calibrate=calibrate, as_json=as_json, console=stdout)
+    from knowledge.answerer import ExtractiveAnswerer
+    from knowledge.evaluation import calibrate_abstention, evaluate as run_evaluation, load_questions
+
+    if split not in {"dev", "test", "all"}:
+        raise CliUsageError(f"--split must be dev, test or all (got {split!r})")
+    services = _services()
+    answerer = services.answerer
+    calibration = None
+    if calibrate:
+        calibration = calibrate_abstention(services.kb, load_questions(split="dev"))
+        answerer = ExtractiveAnswerer(services.kb, calibration["threshold"], calibration["margin"])
+    report = run_evaluation(services.kb, answerer, load_questions(split=split), split)
+    data = report.as_dict()
+    if calibration:
+        data["calibration"] = calibration
+    if as_json:
+        _emit_json(data)
+        return
+    table = RichTable(title=f"Retrieval on the {split} split (threshold {answerer.threshold:.3f}, margin {answerer.margin:+.2f})")
+    for col in ("topic", "n", "hit@1", "hit@3", "MRR"):
+        table.add_column(col, justify="left" if col == "topic" else "right")
+    for topic, score in list(data["per_topic"].items()) + [("overall", data["overall"])]:
+        table.add_row(topic, str(score["n"]), f"{score['hit@1']:.2f}", f"{score['hit@3']:.2f}", f"{score['mrr']:.2f}")
+    stdout.print(table)
+    ab = data["abstention"]
+    stdout.print(
+        f"abstention precision {ab['precision']:.2f}, recall {ab['recall']:.2f} "
+        f"({ab['off_topic_total']} off-topic); on-topic answered {ab['on_topic_answered_rate']:.2f}"
+    )
+    if calibration:
+        stdout.print(f"calibrated on dev: threshold {calibration['threshold']:.3f}, margin {calibration['margin']:+.2f}")
+    if show_failures:
+        for failure in report.failures:
+            stdout.print(f"  miss: {failure}", markup=False, highlight=False)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: maps user errors to exit 2 with a single ``error:`` line."""
     logging.basicConfig(level=get_settings().log_level.upper(), stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("sentence_transformers", "transformers", "httpx", "urllib3", "faiss"):
+    for noisy in ("sentence_transformers", "transformers", "httpx", "urllib3", "faiss", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         app(args=argv, standalone_mode=False)

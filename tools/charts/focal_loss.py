@@ -79,4 +79,4 @@ def _experiment(ax, result: FocalLossResult) -> None:
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0], ["0%", "25%", "50%", "75%", "100%"])
     ax.grid(axis="y", visible=False)
     ax.set_title(f"Same MLP, {exp.positive_rate:.0%} positives ({exp.n_train:,} train / {exp.n_test:,} test)")
-    ax.legend(loc="center right", bbox_to_anchor=(1.0, 0.625), fontsize=9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=2, fontsize=9, frameon=False)
