@@ -15,6 +15,7 @@ import logging
 import re
 from contextlib import nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -223,8 +224,12 @@ def _pca(vectors: np.ndarray, seed: int = 0) -> tuple[np.ndarray, tuple[float, f
 
 
 def run_compare(word: str, sentence1: str, sentence2: str, embedder: "Embedder | None" = None,
-                glove: GloveVectors | None = None) -> CompareResult:
-    """The same word in two sentences: GloVe cosine (always 1) vs MiniLM contextual cosine."""
+                glove: GloveVectors | None = None, model_dir: Path | None = None) -> CompareResult:
+    """The same word in two sentences: GloVe cosine (always 1) vs MiniLM contextual cosine.
+
+    Inputs are validated before the model is loaded (``embedder`` defaults to the process-wide
+    :func:`knowledge.embedder.get_embedder` for ``model_dir``).
+    """
     w = check_word(word)
     sentences = (_check_sentence(sentence1, 1), _check_sentence(sentence2, 2))
     spans = (_find(w, sentences[0], 1), _find(w, sentences[1], 2))
@@ -233,7 +238,7 @@ def run_compare(word: str, sentence1: str, sentence2: str, embedder: "Embedder |
     if embedder is None:
         from knowledge.embedder import get_embedder
 
-        embedder = get_embedder()
+        embedder = get_embedder(model_dir)
 
     # ---- static: one vector per word type, whatever the sentence
     static_vecs = [g.unit(key), g.unit(key)]  # the lookup is the same for both occurrences

@@ -29,7 +29,7 @@ MIN_WIDTH = 1
 MAX_WIDTH = 1024
 MAX_WEIGHTS = 2**24
 """Bound on depth × width² (≈ weights): keeps one pass under ~1 s and ~0.3 GB in float64."""
-MAX_SEED = 2**31 - 1
+MAX_SEED = 999_999
 BATCH_SIZE = 128
 NUM_CLASSES = 10
 DEFAULT_DEPTH = 10

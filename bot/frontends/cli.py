@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
-import click
 import typer
 from rich.console import Console
 
@@ -282,16 +281,19 @@ def main(argv: list[str] | None = None) -> int:
     except UserInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except click.exceptions.NoArgsIsHelp:
-        return 0
-    except click.UsageError as err:
-        print(f"error: {err.format_message()} (see tutor --help)", file=sys.stderr)
-        return 2
-    except click.exceptions.Exit as done:
+    except typer.Exit as done:
         return done.exit_code
-    except click.Abort:
+    except typer.Abort:
         print("aborted", file=sys.stderr)
         return 130
+    except typer.TyperException as err:  # click usage errors (typer vendors click)
+        if type(err).__name__ == "NoArgsIsHelpError":
+            ctx = getattr(err, "ctx", None)
+            print(ctx.get_help() if ctx else "see tutor --help")
+            return 0
+        message = err.format_message() if hasattr(err, "format_message") else str(err)
+        print(f"error: {' '.join(message.split())} (see tutor --help)", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -64,23 +64,23 @@ def _contour(ax, run: DescentRun, slope_scale: tuple[float, float], equal: bool 
     ax.plot(path[:, 1] * s1, path[:, 2] * s2, "-o", color=color, ms=3, lw=1.6, label="gradient descent path")
     ax.plot(path[0, 1] * s1, path[0, 2] * s2, "s", color="black", ms=7, label="start (all weights 0)")
     ax.plot(star[1] * s1, star[2] * s2, "*", color="gold", mec="black", ms=17, label="least-squares optimum")
-    box = {"boxstyle": "round,pad=0.3", "fc": "white", "ec": "0.7"}
+    notes = []
+    if not np.allclose(intercept, star[0], rtol=1e-3, atol=1e-3):
+        notes.append(f"Contours: loss with the intercept where the\npath left it ({intercept:.2g} years; "
+                     f"the optimum\nneeds {star[0]:.1f}).")
     if not run.converged and len(path) > 2:
         moved = abs(path[-1, 1] - path[1, 1]) * s1
-        ax.annotate(f"step 1 drops into the valley;\nthe next {run.iterations - 1:,} steps move\n"
-                    f"the age slope by {moved:.2g}",
-                    xy=(path[-1, 1] * s1, path[-1, 2] * s2), xytext=(0.40, 0.62), textcoords="axes fraction",
-                    fontsize=9, ha="right", arrowprops={"arrowstyle": "->", "color": "0.3"}, bbox=box)
-    if not np.allclose(intercept, star[0], rtol=1e-3, atol=1e-3):
-        ax.annotate(f"contours: loss at the path's intercept,\n{intercept:.2g} years; the optimum needs "
-                    f"{star[0]:.1f}",
-                    xy=(star[1] * s1, star[2] * s2), xytext=(0.03, 0.97), textcoords="axes fraction",
-                    fontsize=9, va="top", arrowprops={"arrowstyle": "->", "color": "0.3"}, bbox=box)
+        notes.append(f"Step 1 drops into the valley; the next\n{run.iterations - 1:,} steps move the age slope "
+                     f"by {moved:.2g}.")
+        ax.plot(path[-1, 1] * s1, path[-1, 2] * s2, "o", color=color, ms=8, mec="black")
+    if notes:
+        ax.text(0.03, 0.97, "\n".join(notes), transform=ax.transAxes, fontsize=9, va="top",
+                bbox={"boxstyle": "round,pad=0.3", "fc": "white", "ec": "0.7"})
     ax.set_xlim(g1[0], g1[-1])
     ax.set_ylim(g2[0], g2[-1])
     if equal:
         ax.set_aspect("equal", adjustable="box")
-    ax.legend(loc="upper right", fontsize=8.5)
+    ax.legend(loc="lower center" if notes else "upper right", fontsize=8.5)
 
 
 def _convergence(ax, result: FeatureScalingResult) -> None:

@@ -1,0 +1,107 @@
+"""The `tutor` CLI contract: JSON shapes, batch mode, and one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.frontends.cli import main
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code: int, err: str, *needles: str) -> None:
+    assert code == 2
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["ask", ""], "empty question"),
+        (["ask", "   "], "empty question"),
+        (["ask", "x" * 1001], "1,000"),
+        (["search", ""], "empty query"),
+        (["search", "relu", "--k", "0"], "from 1 to 20"),
+        (["search", "relu", "--k", "abc"], "--k"),
+        (["explain", "quantum-chromodynamics"], "unknown topic"),
+        (["ask"], "QUESTION or --batch"),
+        (["ask", "hi", "--batch", "x.txt"], "QUESTION or --batch"),
+        (["search", "--batch", "/nonexistent/queries.txt", "--json"], "not found"),
+        (["frobnicate"], "No such command"),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(capsys, services, argv, needle):
+    code, out, err = run(capsys, *argv)
+    assert_one_line_error(code, err, needle)
+
+
+def test_search_json_is_a_list_of_hits_best_first(capsys, services):
+    code, out, _ = run(capsys, "search", "what is the dying relu problem", "--k", "4", "--json")
+    assert code == 0
+    hits = json.loads(out)
+    assert len(hits) == 4
+    assert set(hits[0]) == {"topic", "title", "section", "score", "text"}
+    assert hits[0]["topic"] == "relu"
+    scores = [h["score"] for h in hits]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_search_batch_returns_one_hit_list_per_line_in_order(capsys, services, tmp_path):
+    queries = tmp_path / "q.txt"
+    queries.write_text("otsu threshold\n\nword2vec vs bert for polysemy\nfocal loss gamma\n")
+    code, out, _ = run(capsys, "search", "--batch", str(queries), "--k", "2", "--json")
+    assert code == 0
+    lists = json.loads(out)
+    assert [lst[0]["topic"] for lst in lists] == ["image-processing", "word2vec-vs-bert", "focal-loss"]
+    assert all(len(lst) == 2 for lst in lists)
+
+
+def test_ask_json_shape_and_abstention(capsys, services, tmp_path):
+    code, out, _ = run(capsys, "ask", "how does batch norm behave at inference time?", "--json")
+    data = json.loads(out)
+    assert code == 0 and set(data) == {"answer", "abstained", "sources"}
+    assert data["abstained"] is False
+    assert data["sources"][0]["topic"] == "batch-normalization"
+    assert set(data["sources"][0]) == {"topic", "title", "section"}
+
+    batch = tmp_path / "b.txt"
+    batch.write_text("what's the best pizza topping\nwhen should I prefer recall over precision\n")
+    code, out, _ = run(capsys, "ask", "--batch", str(batch), "--json")
+    answers = json.loads(out)
+    assert [a["abstained"] for a in answers] == [True, False]
+    assert answers[1]["sources"][0]["topic"] == "precision-recall"
+
+
+def test_explain_and_roadmap(capsys, services):
+    code, out, _ = run(capsys, "explain", "bn", "--json")
+    assert code == 0 and json.loads(out)["topic"] == "batch-normalization"
+    code, out, _ = run(capsys, "roadmap", "--json")
+    topics = [row["topic"] for row in json.loads(out)]
+    assert topics[:4] == ["vanishing-gradient", "batch-normalization", "relu", "internal-covariate-shift"]
+
+
+def test_installed_console_script_end_to_end(tmp_path, services):
+    """The real `tutor` entry point in a subprocess: exit codes and stderr as a script sees them."""
+    tutor = Path(sys.executable).parent / "tutor"
+    env = {**os.environ}
+    ok = subprocess.run([str(tutor), "search", "clahe", "--k", "1", "--json"], capture_output=True, text=True,
+                        env=env, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)[0]["topic"] == "image-processing"
+    bad = subprocess.run([str(tutor), "explain", "nope"], capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 2
+    assert bad.stderr.strip().startswith("error: unknown topic") and "\n" not in bad.stderr.strip()
