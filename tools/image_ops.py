@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -45,7 +45,7 @@ ROTATION_MAX_DEG = 25.0
 CROP_AREA_RANGE = (0.35, 0.75)
 CROP_ASPECT_RANGE = (3 / 4, 4 / 3)
 JITTER_STRENGTH = 0.4  # brightness, contrast and saturation factors from [0.6, 1.4]
-HUE_SHIFT_MAX = 0.08  # fraction of the colour wheel
+HUE_SHIFT_MAX = 0.05  # fraction of the colour wheel
 AUGMENT_SEED = 0
 HIST_BINS = 64
 
@@ -195,8 +195,10 @@ def _sharpen(img: LoadedImage) -> tuple[np.ndarray, dict[str, float], str]:
     from skimage import filters
 
     radius = filter_scale(img)
+    # channel_axis=2, not -1: scikit-image's unsharp_mask mis-slices a negative channel axis and
+    # returns a nearly black image (scikit-image issue #7264, open as of 0.26).
     out = filters.unsharp_mask(img.pixels, radius=radius, amount=SHARPEN_AMOUNT,
-                               channel_axis=-1 if img.is_color else None)
+                               channel_axis=2 if img.is_color else None)
     g0, g1 = to_gray(img.pixels), to_gray(out)
     stats = {"radius_px": _stat(radius, 2), "amount": SHARPEN_AMOUNT,
              "sharpness_before": _stat(sharpness(g0), 3), "sharpness_after": _stat(sharpness(g1), 3),
@@ -338,9 +340,10 @@ def _augment(img: LoadedImage, seed: int) -> tuple[tuple[Panel, ...], dict[str, 
     panels = [
         Panel("original", pixels),
         Panel("horizontal flip", hflip(pixels)),
-        Panel(f"random crop ({box[2] * box[3] / (h * w):.0%} of area), resized", resized_crop(pixels, box)),
+        Panel(f"random crop: {box[2] * box[3] / (h * w):.0%} of the area,\nresized back", resized_crop(pixels, box)),
         Panel(f"rotation {angle:+.0f}°", rotate(pixels, angle)),
-        Panel(f"colour jitter (b {b:.2f}, c {c:.2f}" + (f", s {s:.2f}, hue {hue:+.2f})" if img.is_color else ")"),
+        Panel(f"colour jitter\nbrightness ×{b:.2f}, contrast ×{c:.2f}"
+              + (f"\nsaturation ×{s:.2f}, hue {hue:+.2f} turn" if img.is_color else ""),
               color_jitter(pixels, b, c, s, hue)),
     ]
     for k in range(3):  # a full random pipeline, as a data loader applies it each epoch
@@ -350,7 +353,7 @@ def _augment(img: LoadedImage, seed: int) -> tuple[tuple[Panel, ...], dict[str, 
         jb, jc, js = (float(v) for v in rng.uniform(lo, hi, 3))
         jh = float(rng.uniform(-HUE_SHIFT_MAX, HUE_SHIFT_MAX)) if img.is_color else 0.0
         out = color_jitter(out, jb, jc, js if img.is_color else 1.0, jh)
-        panels.append(Panel(f"random pipeline, epoch {k + 1}", out))
+        panels.append(Panel(f"random flip + crop + rotation\n+ jitter: epoch {k + 1}", out))
     stats = {"crop_area_fraction": _stat(box[2] * box[3] / (h * w), 3), "rotation_deg": _stat(angle, 2),
              "brightness_factor": _stat(b, 3), "contrast_factor": _stat(c, 3),
              "saturation_factor": _stat(s, 3), "hue_shift": _stat(hue, 3),
@@ -386,6 +389,8 @@ def apply_op(op: str, img: LoadedImage, seed: int = AUGMENT_SEED) -> ImageOpResu
         raise UserInputError(f"unknown op {str(op)[:40]!r}; choose one of {' | '.join(OPS)}")
     mask = None
     panels: tuple[Panel, ...] = ()
+    original = img
+    img = replace(img, pixels=np.array(img.pixels))  # writable: some skimage (Cython) code needs it
     if op == "augment":
         panels, stats, text = _augment(img, seed)
         after = panels[-1].pixels
@@ -400,4 +405,4 @@ def apply_op(op: str, img: LoadedImage, seed: int = AUGMENT_SEED) -> ImageOpResu
     summary = f"{text} Image: {origin})."
     log.debug("image op %s on %s: %s", op, img.source, stats)
     return ImageOpResult(op, img.source, img.width, img.height, img.original_width, img.original_height,
-                         img.pixels, after, stats, summary, panels, mask)
+                         original.pixels, after, stats, summary, panels, mask)

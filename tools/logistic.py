@@ -62,6 +62,7 @@ class LogisticResult:
     target: str
     positive_label: str
     negative_label: str
+    outcome: str  # the positive class as sentences name it: "malignant", "passed = 'yes'"
     n_rows: int
     coefficients: tuple[Coefficient, ...]  # all features, sorted by |std_coef| (largest first)
     intercept: float  # on standardized features: log odds at the average example
@@ -109,6 +110,11 @@ class _Data:
     positive: str
     negative: str
     notes: tuple[str, ...]
+    outcome: str = ""  # how sentences name the positive class ("malignant", "passed = yes")
+
+    @property
+    def event(self) -> str:
+        return self.outcome or self.positive
 
 
 def _bundled(name: str) -> _Data:
@@ -133,7 +139,8 @@ def _bundled(name: str) -> _Data:
 def _from_csv(data: bytes, filename: str, target: str | None) -> _Data:
     table = load_binary_csv(data, target, filename)
     return _Data(f"upload:{filename}", table.x, table.y, table.feature_names, table.target,
-                 table.positive_label, table.negative_label, table.notes)
+                 table.positive_label, table.negative_label, table.notes,
+                 outcome=f"{table.target} = {table.positive_label}")
 
 
 def _odds_phrase(ratio: float) -> str:
@@ -175,13 +182,13 @@ def _summary(d: _Data, coefs: tuple[Coefficient, ...], ll: float, acc: float) ->
         f"features, {len(d.y)} rows: training accuracy {acc:.1%}, log loss {ll:.3f} "
         f"(always answering 50% would score {math.log(2):.3f}).",
         "Holding the other features fixed, "
-        + "; ".join(reading(c, d.positive, True) for c in top) + ".",
+        + "; ".join(reading(c, d.event, True) for c in top) + ".",
     ]
     if len(top) >= 2:
         a, b = top[0], top[1]
-        lines.append(f"Per original unit the numbers change: {a.feature} ×{_fmt(a.odds_ratio)}, {b.feature} "
-                     f"×{_fmt(b.odds_ratio)} per unit, because one SD is {_fmt(a.sd)} and {_fmt(b.sd)} units; "
-                     "compare features per SD, not per unit.")
+        lines.append(f"Per original unit: {reading(a, d.event, False)} ({b.feature}: ×{_fmt(b.odds_ratio)}), "
+                     f"because one SD of each is {_fmt(a.sd)} and {_fmt(b.sd)} units; compare features per SD, "
+                     "not per unit.")
     pair = _strongest_correlation(d.x, d.features)
     if pair is not None and pair[2] >= HIGH_CORRELATION:
         lines.append(f"Some features move together ({pair[0]} and {pair[1]}: |r| = {pair[2]:.2f}), so the model "
@@ -221,7 +228,7 @@ def run_logistic(dataset: str = DEFAULT_DATASET, csv_data: bytes | None = None, 
         notes.append(f"dropped {len(dropped)} constant column(s): {', '.join(dropped[:8])}")
         x = x[:, ~constant]
         features = tuple(f for f, c in zip(features, constant) if not c)
-    d = _Data(d.name, x, y, features, d.target, d.positive, d.negative, tuple(notes))
+    d = _Data(d.name, x, y, features, d.target, d.positive, d.negative, tuple(notes), d.outcome)
 
     scaler = StandardScaler().fit(x)
     xs = scaler.transform(x)
@@ -231,7 +238,7 @@ def run_logistic(dataset: str = DEFAULT_DATASET, csv_data: bytes | None = None, 
         model.fit(xs, y)
     if any("converge" in str(w.message).lower() for w in caught):
         notes.append(f"the solver stopped at {MAX_SOLVER_ITERATIONS} iterations before fully converging")
-        d = _Data(d.name, x, y, features, d.target, d.positive, d.negative, tuple(notes))
+        d = _Data(d.name, x, y, features, d.target, d.positive, d.negative, tuple(notes), d.outcome)
 
     beta_std = model.coef_[0]
     beta_raw = beta_std / scaler.scale_
@@ -247,7 +254,8 @@ def run_logistic(dataset: str = DEFAULT_DATASET, csv_data: bytes | None = None, 
     acc = float(accuracy_score(y, (p >= 0.5).astype(int)))
     log.debug("logistic %s: n=%d d=%d log loss %.4f", d.name, len(y), len(features), ll)
     return LogisticResult(
-        dataset=d.name, target=d.target, positive_label=d.positive, negative_label=d.negative, n_rows=len(y),
+        dataset=d.name, target=d.target, positive_label=d.positive, negative_label=d.negative,
+        outcome=d.event, n_rows=len(y),
         coefficients=tuple(coefs), intercept=float(model.intercept_[0]), log_loss=ll, log_loss_sklearn=ll_sk,
         accuracy=acc, logits=tuple(float(v) for v in logits), probabilities=tuple(float(v) for v in p),
         labels=tuple(int(v) for v in y), notes=tuple(notes), summary=_summary(d, tuple(coefs), ll, acc),

@@ -22,8 +22,10 @@ def render_logistic(result: LogisticResult) -> bytes:
     rng = np.random.default_rng(0)  # jitter only (display), fixed so the PNG is reproducible
     # points sit at y = 0 / 1, nudged inward so overlapping ones stay visible
     y_plot = y + np.where(y == 1, -1.0, 1.0) * rng.uniform(0.0, _JITTER, len(y))
-    pos_label = f"{result.positive_label} (y = 1)"
-    neg_label = f"{result.negative_label} (y = 0)"
+    pos_label = f"{result.outcome} (y = 1)"
+    negative = (result.negative_label if result.outcome == result.positive_label
+                else f"{result.target} = {result.negative_label}")
+    neg_label = f"{negative} (y = 0)"
     with house_style():
         fig = new_figure(12, 5)
         left, right = fig.subplots(1, 2)
@@ -43,7 +45,7 @@ def render_logistic(result: LogisticResult) -> bytes:
         left.set_xlim(-lim, lim)
         left.set_ylim(-0.08, 1.08)
         left.set_xlabel("linear score b + β·x  (log odds of y = 1)")
-        left.set_ylabel(f"P({result.positive_label})")
+        left.set_ylabel(f"P({result.outcome})")
         left.set_title(f"Sigmoid fit: {result.dataset.replace('_', ' ')} ({result.n_rows} rows)")
         left.legend(loc="center left", fontsize=9, bbox_to_anchor=(0.0, 0.62))
 
@@ -64,6 +66,7 @@ def render_logistic(result: LogisticResult) -> bytes:
         right.set_xlim(-lim, lim)
         right.set_xlabel("linear score b + β·x")
         right.set_ylabel("log loss of the example (nats, log scale)")
-        right.set_title(f"Per-example log loss: the {int(wrong.sum())} misclassified carry {share:.0%}")
-        right.legend(loc="upper left", fontsize=8.5)
+        right.set_title(f"Per-example log loss: {int(wrong.sum())} misclassified rows carry {share:.0%} of it"
+                        if wrong.any() else "Per-example log loss (no row misclassified)")
+        right.legend(loc="lower center", fontsize=8.5)
         return figure_to_png(fig)
