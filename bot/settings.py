@@ -17,7 +17,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True, populate_by_name=True
+    )
 
     discord_token: SecretStr | None = Field(default=None, description="Bot token; unset = console mode")
     dev_guild_id: int | None = Field(default=None, description="Guild to sync slash commands to at start")
@@ -31,9 +33,21 @@ class Settings(BaseSettings):
 
     output_dir: Path = Field(default=Path("out"), alias="TUTOR_OUTPUT_DIR")
 
+    # Discord runtime limits
+    tool_timeout_s: float = Field(default=60.0, gt=0, le=600, alias="TUTOR_TOOL_TIMEOUT_S")
+    worker_processes: int = Field(default=0, ge=0, le=64, alias="TUTOR_WORKER_PROCESSES")
+    cooldown_s: float = Field(default=2.0, ge=0, le=600, alias="TUTOR_COOLDOWN_S")
+    heavy_cooldown_s: float = Field(default=10.0, ge=0, le=3600, alias="TUTOR_HEAVY_COOLDOWN_S")
+    guild_max_heavy: int = Field(default=3, ge=1, le=100, alias="TUTOR_GUILD_MAX_HEAVY")
+    max_queued_heavy: int = Field(default=50, ge=1, le=1000, alias="TUTOR_MAX_QUEUED_HEAVY")
+
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "tutor.db"
 
 
 @lru_cache(maxsize=1)

@@ -204,6 +204,11 @@ def _evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float
 
 def train_model(batchnorm: bool, steps: int, seed: int, data: Digits) -> tuple[nn.Sequential, TrainingRun]:
     """Train one variant; hooks on the activations record pre-/post-activation stats every step."""
+    with single_thread():
+        return _train_model(batchnorm, steps, seed, data)
+
+
+def _train_model(batchnorm: bool, steps: int, seed: int, data: Digits) -> tuple[nn.Sequential, TrainingRun]:
     model = build_net(batchnorm, seed)
     initial_loss, _ = _evaluate(model, data.x_train, data.y_train)
     optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=MOMENTUM)
@@ -254,9 +259,9 @@ def _summary(steps: int, with_bn: TrainingRun, without_bn: TrainingRun) -> str:
         f"loss ends at {without_bn.final_loss:.3g} and test accuracy at {without_bn.accuracy:.1%}; with BatchNorm at "
         f"{with_bn.final_loss:.3g} and {with_bn.accuracy:.1%}. "
         f"Without BN the layers' pre-activation spread starts uneven (std {plain[0].std_start:.2f} at layer 1, "
-        f"{deep.std_start:.2f} at layer {deep.layer}) and drifts by up to ×{worst.std_drift:.1f} during training "
-        f"(layer {worst.layer}: {worst.std_start:.2f} → {worst.std_end:.2f}); with BN every layer stays near std 1 "
-        f"(drift ≤ ×{with_bn.std_drift:.2f}). "
+        f"{deep.std_start:.2f} at layer {deep.layer}) and drifts over up to a ×{worst.std_drift:.1f} range during "
+        f"training (layer {worst.layer}: std {worst.std_start:.2f} at step 1, {worst.std_end:.2f} at the end); with BN "
+        f"every layer stays near std 1 (range ≤ ×{with_bn.std_drift:.2f}). "
         f"Removing that \"internal covariate shift\" was BN's original motivation; today its benefit is usually "
         f"credited to a smoother loss landscape that tolerates larger steps."
     )
@@ -266,9 +271,8 @@ def run_batchnorm_demo(steps: int = DEFAULT_STEPS, seed: int = 0) -> BatchNormRe
     steps = _whole_number(steps, "steps", MIN_STEPS, MAX_STEPS)
     seed = _whole_number(seed, "seed", 0, MAX_SEED)
     data = load_data(seed)
-    with single_thread():
-        _, without_bn = train_model(False, steps, seed, data)
-        _, with_bn = train_model(True, steps, seed, data)
+    _, without_bn = train_model(False, steps, seed, data)
+    _, with_bn = train_model(True, steps, seed, data)
     log.debug("batchnorm demo: without %.3f / with %.3f", without_bn.final_loss, with_bn.final_loss)
     return BatchNormResult(steps, seed, with_bn, without_bn, len(data.y_train), len(data.y_test),
                            _summary(steps, with_bn, without_bn))

@@ -85,7 +85,8 @@ def _as_matrix(matrix: str | Sequence[Sequence[int]] | np.ndarray) -> np.ndarray
         return parse_matrix(matrix)
     arr = np.asarray(matrix)
     if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or not MIN_CLASSES <= arr.shape[0] <= MAX_CLASSES:
-        raise UserInputError(f"the matrix must be square with {MIN_CLASSES}-{MAX_CLASSES} classes (got shape {arr.shape})")
+        raise UserInputError(f"the matrix must be square with {MIN_CLASSES}-{MAX_CLASSES} classes "
+                             f"(got shape {arr.shape})")
     if not np.issubdtype(arr.dtype, np.integer) or (arr < 0).any() or (arr > MAX_COUNT).any() or arr.sum() == 0:
         raise UserInputError(f"counts must be whole numbers from 0 to {MAX_COUNT:,}, not all zero")
     return arr.astype(np.int64)
@@ -134,7 +135,8 @@ def _summary(cm: np.ndarray, labels: tuple[str, ...], per_class: tuple[ClassMetr
         j = int(row.argmax())
         if worst.recall < 1 and cm[i, j] > 0:
             parts.append(f"The hardest class to find is **{display_name(worst.label)}** (recall {_fmt(worst.recall)}); "
-                         f"its most common mistake is being predicted as {display_name(labels[j])} ({cm[i, j]:,} times).")
+                         f"its most common mistake is being predicted as {display_name(labels[j])} "
+                         f"({cm[i, j]:,} times).")
     with_prec = [m for m in per_class if m.precision is not None]
     if with_prec:
         loosest = min(with_prec, key=lambda m: m.precision)

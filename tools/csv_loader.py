@@ -6,8 +6,8 @@ Pure standard library + numpy (the ``csv`` module, no pandas). Every problem rai
 Policy (stated in the notes the result carries, so the user sees what happened):
 
 * the target column must have exactly two distinct values; which one counts as "positive" is
-  ``1``/``true``/``yes`` when present, otherwise the larger number, otherwise the later name
-  alphabetically;
+  the larger number for numeric codes (0/1, 1/2), otherwise ``true``/``yes``/``positive`` when
+  present, otherwise the later name alphabetically;
 * non-numeric feature columns are **dropped with a note** (a model of numbers needs numbers);
 * rows with a missing value (empty, ``NA``, ``NaN``, ``null``, ``?``…) in the target or in a kept
   feature column are **dropped with a note**;
@@ -38,7 +38,7 @@ MAX_COLUMN_NAME_CHARS = 100
 MAX_TARGET_NAME_CHARS = 100
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "-", "missing"})
-POSITIVE_TOKENS = ("1", "1.0", "true", "yes", "y", "positive", "pos")
+POSITIVE_TOKENS = ("true", "yes", "y", "positive", "pos")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?", re.ASCII)
 _DELIMITERS = (",", ";", "\t")
 _LIST_COLUMNS_MAX = 12
@@ -166,12 +166,12 @@ def _find_target(header: list[str], target: str) -> int:
 
 
 def _positive_label(values: list[str]) -> str:
+    if all(_is_number(v) for v in values):
+        return max(values, key=float)  # 0/1, 1/2, -1/1: the larger code is the positive class
     lowered = {v.lower(): v for v in values}
     for token in POSITIVE_TOKENS:
         if token in lowered:
             return lowered[token]
-    if all(_is_number(v) for v in values):
-        return max(values, key=float)
     return sorted(values)[-1]
 
 

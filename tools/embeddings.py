@@ -252,8 +252,8 @@ def run_compare(word: str, sentence1: str, sentence2: str, embedder: "Embedder |
     for n, (vecs, offs, (start, end)) in enumerate(((v1, o1, spans[0]), (v2, o2, spans[1])), 1):
         vec = _span_vector(vecs, offs, start, end)
         if vec is None:
-            raise UserInputError(f"sentence {n} is too long for the model to reach {w!r} "
-                                 f"(more than {embedder.model.max_seq_length} word pieces); expected a shorter sentence")
+            raise UserInputError(f"sentence {n} is too long for the model to reach {w!r} (more than "
+                                 f"{embedder.model.max_seq_length} word pieces); expected a shorter sentence")
         occ.append(vec)
     isolated = _span_vector(v0, o0, 0, len(bare))
     ctx_cos = cosine(occ[0], occ[1])

@@ -139,7 +139,8 @@ def focal_loss_torch(logits: torch.Tensor, targets: torch.Tensor, gamma: float,
     if gamma > 0:
         loss = loss * torch.exp(gamma * F.logsigmoid(-z_t))
     if alpha is not None:
-        loss = loss * torch.where(targets > 0.5, alpha, 1.0 - alpha)
+        # full_like keeps the logits' dtype (a bare Python float would make a float32 tensor)
+        loss = loss * torch.where(targets > 0.5, torch.full_like(loss, alpha), torch.full_like(loss, 1.0 - alpha))
     return loss
 
 

@@ -206,7 +206,8 @@ def _sharpen(img: LoadedImage) -> tuple[np.ndarray, dict[str, float], str]:
     text = (f"Unsharp masking adds back {SHARPEN_AMOUNT}× the detail a blur (radius {radius:.1f} px) "
             f"removes: sharpness (Laplacian variance) rose "
             f"{_ratio(stats['sharpness_after'], stats['sharpness_before'])}, from "
-            f"{stats['sharpness_before']:.2f} to {stats['sharpness_after']:.2f}.")
+            f"{stats['sharpness_before']:.3g} to {stats['sharpness_after']:.3g}. A little sharpening can "
+            f"undo camera blur; too much amplifies noise and halos.")
     return out, stats, text
 
 
@@ -229,7 +230,8 @@ def _morphology(img: LoadedImage) -> tuple[np.ndarray, dict[str, float], str]:
 
     gray = to_gray(img.pixels)
     radius = morphology_radius(img)
-    footprint = morphology.disk(radius, decomposition="sequence" if radius >= 5 else None)
+    # "crosses" is an exact decomposition of the disk and ~3× faster for big radii.
+    footprint = morphology.disk(radius, decomposition="crosses" if radius >= 4 else None)
     out = morphology.opening(gray, footprint)
     removed = gray - out
     stats = {"footprint_radius_px": float(radius), "mean_before": _stat(float(gray.mean())),

@@ -67,7 +67,8 @@ def parse_count(token: str) -> int:
 
 def _parse_bracketed(text: str) -> list[list[str]]:
     """``[[a, b], [c, d]]`` with optional commas (JSON, Python and NumPy print forms)."""
-    tokens = _BRACKET_TOKEN.findall(text)
+    matches = list(_BRACKET_TOKEN.finditer(text))
+    tokens = [m.group(0) for m in matches]
     pos = 0
 
     def peek() -> str | None:
@@ -120,7 +121,7 @@ def _parse_bracketed(text: str) -> list[list[str]]:
         if len(rows) > MAX_CLASSES:
             raise _fail(f"more than {MAX_CLASSES} rows (at most {MAX_CLASSES} classes)")
     if pos < len(tokens):
-        raise _fail(f"unexpected text after the matrix: {_show(''.join(tokens[pos:pos + 3]))}")
+        raise _fail(f"unexpected text after the matrix: {_show(text[matches[pos].start():].strip())}")
     return rows
 
 

@@ -37,7 +37,7 @@ SCENARIOS = ("spam", "cancer", "fraud")
 PRECISION_TARGET = 0.98
 RECALL_TARGET = 0.95
 DEFAULT_THRESHOLD = 0.5
-MAX_SEED = 1_000_000
+MAX_SEED = 999_999
 CANCER_FEATURES = ("mean radius", "mean texture")
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from bot.commands.registry import Option, command
 from bot.reply import Image, Reply, Table
 from tools.charts.embeddings import render_analogy, render_compare, render_neighbours
-from tools.embeddings import MAX_ANALOGY_CHARS, MAX_K, MAX_SENTENCE_CHARS, MIN_K, run_analogy, run_compare, run_neighbours
+from tools.embeddings import (
+    MAX_ANALOGY_CHARS,
+    MAX_K,
+    MAX_SENTENCE_CHARS,
+    MIN_K,
+    run_analogy,
+    run_compare,
+    run_neighbours,
+)
 from tools.glove import MAX_WORD_CHARS
 
 MAX_TABLE_ROWS = 12

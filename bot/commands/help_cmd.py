@@ -9,7 +9,7 @@ from bot.services import Services
 
 @command("help", "List the commands, or show how to use one",
          Option("command", "A command name, e.g. ask or demo focal-loss", max_length=60, rest_of_line=True),
-         example="/help ask")
+         example="/help ask", instant=True)
 def help_command(services: Services, command: str | None = None) -> Reply:
     if command:
         spec = resolve(command)

@@ -84,6 +84,7 @@ def search(services: Services, query: str, k: int = 5) -> Reply:
     Option("topic", "Article slug or name, e.g. relu, batch-normalization", required=True, max_length=100,
            rest_of_line=True),
     example="/explain batch-normalization",
+    instant=True,
 )
 def explain(services: Services, topic: str) -> Reply:
     article = resolve_topic(services.articles, topic)
@@ -106,7 +107,7 @@ def explain(services: Services, topic: str) -> Reply:
     )
 
 
-@command("roadmap", "The study path: the 4-part training roadmap, then the other topics", example="/roadmap")
+@command("roadmap", "The study path: the 4-part training roadmap, then the other topics", example="/roadmap", instant=True)
 def roadmap(services: Services) -> Reply:
     articles = services.articles
     by_slug = {a.slug: a for a in articles}

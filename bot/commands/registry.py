@@ -77,6 +77,7 @@ class CommandSpec:
     heavy: bool = False  # CPU-heavy: chat front ends run it in a process pool
     needs_knowledge: bool = False
     hidden: bool = False
+    instant: bool = False  # pure and microseconds-fast: chat front ends may run it inline
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def usage(self) -> str:
@@ -106,11 +107,11 @@ def register(spec: CommandSpec) -> CommandSpec:
 
 
 def command(name: str, summary: str, *options: Option, example: str = "", heavy: bool = False,
-            needs_knowledge: bool = False, hidden: bool = False) -> Callable[[Handler], Handler]:
+            needs_knowledge: bool = False, hidden: bool = False, instant: bool = False) -> Callable[[Handler], Handler]:
     """Decorator form of :func:`register`."""
 
     def wrap(fn: Handler) -> Handler:
-        register(CommandSpec(name, summary, fn, tuple(options), example, heavy, needs_knowledge, hidden))
+        register(CommandSpec(name, summary, fn, tuple(options), example, heavy, needs_knowledge, hidden, instant))
         return fn
 
     return wrap

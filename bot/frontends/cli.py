@@ -224,6 +224,20 @@ def run() -> None:
     run_bot(settings)
 
 
+@app.command()
+def sync(
+    guild: Annotated[Optional[int], typer.Option("--guild", help="Sync to one guild id instead of globally.")] = None,
+) -> None:
+    """Register the slash commands with Discord (globally, or to one guild), then exit."""
+    from bot.frontends.discord_sync import sync_commands
+
+    settings = get_settings()
+    if settings.discord_token is None:
+        raise CliUsageError("DISCORD_TOKEN is not set: put it in the environment or .env to sync commands")
+    count = sync_commands(settings, guild)
+    stdout.print(f"synced {count} commands {'to guild ' + str(guild) if guild else 'globally'}")
+
+
 @app.command("eval")
 def evaluate(
     split: Annotated[str, typer.Option("--split", help="dev | test | all")] = "test",

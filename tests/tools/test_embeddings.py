@@ -84,17 +84,20 @@ def test_neighbours_are_case_insensitive():
     assert run_neighbours("Bank", 3).neighbours == run_neighbours("bank", 3).neighbours
 
 
+@pytest.mark.slow  # loads the MiniLM model once (module fixture)
 def test_static_cosine_is_exactly_one(river_vs_money):
     assert river_vs_money.static_cosine == 1.0
     assert river_vs_money.to_dict()["static_cosine"] == 1.0
 
 
+@pytest.mark.slow  # loads the MiniLM model once (module fixture)
 def test_contextual_cosine_separates_river_bank_from_money_bank(river_vs_money, money_vs_money):
     assert river_vs_money.contextual_cosine < 0.9
     assert river_vs_money.contextual_cosine < money_vs_money.contextual_cosine
     assert money_vs_money.contextual_cosine < 1.0
 
 
+@pytest.mark.slow  # loads the MiniLM model once (module fixture)
 def test_contextual_vector_is_the_mean_of_the_word_pieces(river_vs_money):
     """Recompute with the HF model directly: last hidden state, pieces overlapping the word."""
     import torch
@@ -118,6 +121,7 @@ def test_contextual_vector_is_the_mean_of_the_word_pieces(river_vs_money):
     assert river_vs_money.contextual_cosine == pytest.approx(expected, abs=1e-4)
 
 
+@pytest.mark.slow  # loads the MiniLM model once (module fixture)
 def test_compare_json_and_summary(river_vs_money):
     data = river_vs_money.to_dict()
     assert set(data) == {"static_cosine", "contextual_cosine", "summary"}
@@ -173,6 +177,7 @@ def _png_ok(png: bytes) -> None:
         assert 700 <= img.width <= 1600 and 300 <= img.height <= 1000
 
 
+@pytest.mark.slow  # loads the MiniLM model once (module fixture)
 def test_charts_are_real_pngs(river_vs_money):
     _png_ok(render_compare(river_vs_money))
     _png_ok(render_neighbours(run_neighbours("cat", 12)))

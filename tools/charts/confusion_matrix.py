@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.colors import LogNorm, Normalize
 from matplotlib.patches import Rectangle
 
-from tools.confusion_matrix import ConfusionMatrixResult, display_name
+from tools.confusion_matrix import ConfusionMatrixResult
 from tools.plotting import figure_to_png, house_style, new_figure
 
 MAX_ANNOTATED_CLASSES = 12  # beyond this, numbers in cells become unreadable at embed size
@@ -14,7 +14,11 @@ MAX_TICK_LABEL_CHARS = 12
 
 
 def _short(label: str) -> str:
-    return label if len(label) <= MAX_TICK_LABEL_CHARS else label[: MAX_TICK_LABEL_CHARS - 1] + "…"
+    """Middle ellipsis keeps both ends: long names often differ only at the end ("class name 7")."""
+    if len(label) <= MAX_TICK_LABEL_CHARS:
+        return label
+    head = (MAX_TICK_LABEL_CHARS - 1) // 2
+    return label[:head] + "…" + label[-(MAX_TICK_LABEL_CHARS - 1 - head):]
 
 
 def _compact(n: int) -> str:
@@ -112,7 +116,7 @@ def render_confusion_matrix(result: ConfusionMatrixResult) -> bytes:
                 ax.add_patch(Rectangle((p - 0.42, -0.42), 0.84, n - 0.16, fill=False, lw=2.5, ec="#ff7f0e",
                                        ls="--"))
             m = result.per_class[p]
-            pos_text = (f"  |  positive = {_short(labels[p])}: precision "
+            pos_text = (f"  |  positive = {labels[p]}: precision "
                         f"{'n/a' if m.precision is None else f'{m.precision:.2f}'}, recall "
                         f"{'n/a' if m.recall is None else f'{m.recall:.2f}'}  "
                         "(red row = actual positives, orange column = predicted positives)")

@@ -117,7 +117,8 @@ def render_compare(result: CompareResult) -> bytes:
         w1, w2 = anchor["word1"], anchor["word2"]
         ax_c.plot([w1.x, w2.x], [w1.y, w2.y], color="#d62728", ls=":", lw=1.6, zorder=2)
         ax_c.annotate(f"cosine\n{result.contextual_cosine:.3f}", ((w1.x + w2.x) / 2, (w1.y + w2.y) / 2),
-                      xytext=(-12, 0), textcoords="offset points", ha="right", va="center", color="#d62728", fontsize=11,
+                      xytext=(-12, 0), textcoords="offset points", ha="right", va="center", color="#d62728",
+                      fontsize=11,
                       fontweight="bold", bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
         _place_labels(ax_c, cpts, sizes, colours, weights)
         _pad(ax_c, cpts)
@@ -131,8 +132,10 @@ def render_compare(result: CompareResult) -> bytes:
             return s if len(s) <= MAX_SENTENCE_SHOWN else s[: MAX_SENTENCE_SHOWN - 1] + "…"
 
         handles = [
-            Line2D([], [], marker="o", ls="", color=S1_COLOUR, markersize=8, label=f"sentence 1: “{short(result.sentences[0])}”"),
-            Line2D([], [], marker="o", ls="", color=S2_COLOUR, markersize=8, label=f"sentence 2: “{short(result.sentences[1])}”"),
+            Line2D([], [], marker="o", ls="", color=S1_COLOUR, markersize=8,
+                   label=f"sentence 1: “{short(result.sentences[0])}”"),
+            Line2D([], [], marker="o", ls="", color=S2_COLOUR, markersize=8,
+                   label=f"sentence 2: “{short(result.sentences[1])}”"),
             Line2D([], [], marker="o", ls="", color=NEIGHBOUR_COLOUR, markersize=7, label="GloVe nearest neighbours"),
             Line2D([], [], marker="*", ls="", markerfacecolor="white", markeredgecolor=WORD_COLOUR, markersize=13,
                    label=f"“{result.word}” encoded alone (no context); arrows = how context moves it"),

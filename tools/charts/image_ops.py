@@ -151,7 +151,7 @@ def _plan(result: ImageOpResult) -> tuple[list[View], list[Hist], bool]:
     label = f"after: blur σ = {s['sigma_px']:.1f} px" if op == "blur" else \
         f"after: unsharp mask, radius {s['radius_px']:.1f} px, amount {s['amount']:g}"
     views = [before_view, View(label, after)]
-    note = f"sharpness {s['sharpness_before']:.2f} → {s['sharpness_after']:.2f}\n(Laplacian variance ×1000)"
+    note = f"sharpness {s['sharpness_before']:.3g} → {s['sharpness_after']:.3g}\n(Laplacian variance ×1000)"
     hists = [Hist("luminance histogram", [("before", g0.ravel(), BEFORE_COLOUR),
                                           ("after", to_gray(after).ravel(), AFTER_COLOUR)], note=note)]
     return views, hists, True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -23,14 +22,17 @@ def embeddings(
         "--sentence", help="A sentence containing --word (give exactly two).")] = None,
     neighbours: Annotated[Optional[str], typer.Option(
         "--neighbours", help="Show the nearest GloVe words to this word.")] = None,
-    k: Annotated[Optional[int], typer.Option("--k", help=f"Number of neighbours ({MIN_K}-{MAX_K}, default 10).")] = None,
+    k: Annotated[Optional[int], typer.Option(
+        "--k", help=f"Number of neighbours ({MIN_K}-{MAX_K}, default 10).")] = None,
     analogy: Annotated[Optional[str], typer.Option(
         "--analogy", help='Word arithmetic in the form "a - b + c", e.g. "king - man + woman".')] = None,
     as_json: JsonFlag = False,
     out: OutPath = None,
 ) -> None:
-    """Static (GloVe) vs contextual (MiniLM) embeddings: the same word in two sentences gets one
-    GloVe vector but two different MiniLM vectors. Also GloVe neighbours and analogies."""
+    """Static (GloVe) vs contextual (MiniLM) word embeddings; GloVe neighbours and analogies.
+
+    The same word in two sentences gets one GloVe vector but two different MiniLM vectors.
+    """
     comparing = word is not None or bool(sentence)
     modes = sum((comparing, neighbours is not None, analogy is not None))
     if modes != 1:

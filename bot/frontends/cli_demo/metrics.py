@@ -34,9 +34,10 @@ def confusion_matrix(
     as_json: JsonFlag = False,
     out: OutPath = None,
 ) -> None:
-    """Per-class precision, recall, F1, specificity; accuracy; macro/weighted averages.
+    """Per-class precision, recall, F1, specificity from a confusion matrix (rows = actual).
 
-    Rows are the ACTUAL classes and columns the PREDICTED classes (scikit-learn's convention).
+    Also accuracy and macro/weighted averages, with a heatmap PNG. Rows are the ACTUAL classes
+    and columns the PREDICTED classes (scikit-learn's convention).
     """
     run_demo("metrics confusion-matrix", {"matrix": matrix, "labels": labels, "positive": positive},
              as_json, check_out(out))
@@ -50,6 +51,9 @@ def pr_curve(
     as_json: JsonFlag = False,
     out: OutPath = None,
 ) -> None:
-    """Precision-recall trade-off of a logistic regression on held-out data, with the thresholds a
-    spam filter (precision first) and a screening test (recall first) would choose."""
+    """Precision-recall trade-off of a real classifier, and the threshold each use case picks.
+
+    A logistic regression is scored on held-out data; the plot marks the threshold a spam filter
+    (precision first) and a screening test (recall first) would choose.
+    """
     run_demo("metrics pr-curve", {"scenario": scenario, "seed": seed}, as_json, check_out(out))

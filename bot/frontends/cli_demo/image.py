@@ -1,0 +1,57 @@
+"""``tutor demo image [PATH] --op OP``: image processing on a bundled sample or your own file.
+
+The file's size is checked before it is read; its contents are validated by the tool (format by
+content, pixel limits before decoding). Option values are passed as text so the command registry
+gives the same one-line errors as on Discord.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from bot.commands.registry import Attachment
+from bot.frontends.cli_demo import demo_app, run_demo
+from tools.errors import UserInputError
+from tools.image_loader import FORMAT_NAMES, MAX_IMAGE_BYTES, SAMPLES
+from tools.image_ops import OPS
+
+
+def read_image_file(path: Path) -> Attachment:
+    """The file as an :class:`Attachment`; never reads more than the size limit."""
+    limit_mb = MAX_IMAGE_BYTES // 2**20
+    try:
+        if not path.is_file():
+            raise UserInputError(f"image file not found: {path} (expected a {FORMAT_NAMES} file)")
+        size = path.stat().st_size
+        if size > MAX_IMAGE_BYTES:
+            raise UserInputError(f"{path.name} is {size / 2**20:.1f} MB; the limit is {limit_mb} MB")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_IMAGE_BYTES + 1)
+    except OSError as exc:
+        raise UserInputError(f"cannot read {path}: {exc.strerror or exc.__class__.__name__}") from None
+    if len(data) > MAX_IMAGE_BYTES:  # it grew while we looked
+        raise UserInputError(f"{path.name} is larger than {limit_mb} MB; the limit is {limit_mb} MB")
+    return Attachment(filename=path.name, data=data)
+
+
+@demo_app.command("image")
+def image(
+    path: Annotated[Optional[Path], typer.Argument(
+        help=f"Your image ({FORMAT_NAMES}, up to {MAX_IMAGE_BYTES // 2**20} MB); default: a bundled sample.",
+        show_default=False)] = None,
+    op: Annotated[Optional[str], typer.Option("--op", metavar="OP", help=" | ".join(OPS))] = None,
+    sample: Annotated[Optional[str], typer.Option(
+        "--sample", metavar="NAME", help="Bundled sample: " + " | ".join(SAMPLES))] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
+    out: Annotated[Optional[Path], typer.Option("--out", metavar="PNG", help="Save the picture here.")] = None,
+) -> None:
+    """Equalise, CLAHE, edges, blur, sharpen, threshold, morphology or augment an image."""
+    if op is None:
+        raise UserInputError(f"give --op, one of {' | '.join(OPS)} (e.g. tutor demo image --op edges)")
+    args: dict[str, object] = {"op": op, "sample": sample}
+    if path is not None:
+        args["attachment"] = read_image_file(path)
+    run_demo("image", args, as_json, out)

@@ -1,0 +1,296 @@
+"""The Discord front end: slash commands over the shared command layer, never blocking.
+
+Every interaction is acknowledged at once (instant commands answer directly; others defer),
+work runs off the event loop (threads for retrieval, a process pool for CPU-heavy demos, with
+a hard timeout), per-user cooldowns and a per-guild cap keep a busy study session fair, and no
+message can ping anyone (``AllowedMentions.none()`` on the client and on every send).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import signal
+import time
+import uuid
+from typing import Any, Literal
+
+import discord
+from discord import app_commands
+
+from bot.commands import REGISTRY
+from bot.commands.registry import MAX_ATTACHMENT_BYTES, Attachment, CommandSpec, bind, visible_commands
+from bot.frontends.discord_render import error_text, render_reply
+from bot.frontends.discord_tree import build_commands
+from bot.frontends.discord_views import DYNAMIC_ITEMS, NO_MENTIONS, PagerView, answer_view
+from bot.reply import Reply
+from bot.runtime.limits import Cooldowns, GuildGate, RateLimited
+from bot.runtime.runner import CommandRunner, QueueFull, ToolTimeout
+from bot.runtime.storage import Store
+from bot.services import Services
+from bot.settings import Settings
+from knowledge.topics import suggest_topics
+from tools.errors import UserInputError
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE_S = 10.0
+MENTION_RE = re.compile(r"<@!?\d+>")
+
+
+class TutorBot(discord.Client):
+    def __init__(self, settings: Settings, services: Services | None = None) -> None:
+        intents = discord.Intents.default()
+        super().__init__(intents=intents, allowed_mentions=NO_MENTIONS)
+        self.settings = settings
+        self.services = services or Services(settings)
+        self.tree = app_commands.CommandTree(self)
+        self.tree.on_error = self.on_tree_error  # type: ignore[method-assign]
+        self.runner = CommandRunner(self.services, settings.worker_processes or None,
+                                    settings.tool_timeout_s, settings.max_queued_heavy)
+        self.cooldowns = Cooldowns()
+        self.gate = GuildGate(settings.guild_max_heavy)
+        self.store = Store(settings.database_path)
+        self._inflight: set[asyncio.Task[Any]] = set()
+        self.started_at = time.time()
+        top, by_name = build_commands(visible_commands(), self.dispatch_command)
+        for cmd in top:
+            self.tree.add_command(cmd)
+        explain = by_name.get("explain")
+        if explain is not None:
+            explain.autocomplete("topic")(self.autocomplete_topic)
+        self.tree.add_command(AdminGroup(self))
+
+    # ----------------------------------------------------------------- lifecycle
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        await asyncio.to_thread(self.services.warm_up)  # model + index loaded before the first question
+        self.runner.warm_pool()
+        if self.settings.dev_guild_id:
+            guild = discord.Object(id=self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to dev guild %s", len(synced), self.settings.dev_guild_id)
+
+    async def on_ready(self) -> None:
+        log.info("logged in as %s (%s) in %d guilds", self.user, getattr(self.user, "id", "?"), len(self.guilds))
+
+    async def close(self) -> None:
+        if self._inflight:
+            log.info("waiting up to %.0f s for %d in-flight commands", SHUTDOWN_GRACE_S, len(self._inflight))
+            _, pending = await asyncio.wait(set(self._inflight), timeout=SHUTDOWN_GRACE_S)
+            for task in pending:
+                task.cancel()
+        self.runner.shutdown()
+        await super().close()
+        self.store.close()
+
+    # ----------------------------------------------------------------- commands
+    def _cooldown(self, spec: CommandSpec) -> float:
+        return self.settings.heavy_cooldown_s if spec.heavy else self.settings.cooldown_s
+
+    async def _read_attachment(self, attachment: discord.Attachment, limit: int) -> Attachment:
+        if attachment.size > limit:
+            raise UserInputError(
+                f"{attachment.filename[:60]} is {attachment.size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB")
+        data = await attachment.read()
+        return Attachment(attachment.filename, data, attachment.content_type)
+
+    async def dispatch_command(self, interaction: discord.Interaction, spec: CommandSpec, raw: dict[str, Any]) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            await self._run_command(interaction, spec, raw)
+        except (UserInputError, RateLimited, QueueFull, ToolTimeout) as err:
+            outcome = type(err).__name__
+            hint = f"\nUsage: `{spec.usage()}`" if isinstance(err, UserInputError) else ""
+            await self.send_error(interaction, f"{err}{hint}")
+        except Exception:
+            outcome = "error"
+            error_id = uuid.uuid4().hex[:8]
+            log.exception("error id %s in /%s by user %s in guild %s with options %r", error_id, spec.name,
+                          interaction.user.id, interaction.guild_id, {k: _loggable(v) for k, v in raw.items()})
+            await self.send_error(interaction, f"Sorry, something went wrong on our side (error id `{error_id}`).")
+        finally:
+            if task is not None:
+                self._inflight.discard(task)
+            ms = (time.perf_counter() - started) * 1000
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.store.log_usage, spec.name, outcome, ms,
+                                        interaction.user.id, interaction.guild_id)
+
+    async def _run_command(self, interaction: discord.Interaction, spec: CommandSpec, raw: dict[str, Any]) -> None:
+        self.cooldowns.hit(interaction.user.id, "heavy" if spec.heavy else "light", self._cooldown(spec))
+        has_files = any(isinstance(v, discord.Attachment) for v in raw.values())
+        if spec.instant and not has_files:
+            reply = spec.handler(self.services, **bind(spec, raw))
+            await self.send_reply(interaction, reply, deferred=False)
+            return
+        with self.gate.slot(interaction.guild_id) if spec.heavy else contextlib.nullcontext():
+            if not has_files:
+                kwargs = bind(spec, raw)  # bad options → ephemeral error before anything is posted
+            await interaction.response.defer(thinking=True)
+            if has_files:
+                limit = min(MAX_ATTACHMENT_BYTES, interaction.filesize_limit or MAX_ATTACHMENT_BYTES)
+                raw = {k: (await self._read_attachment(v, limit) if isinstance(v, discord.Attachment) else v)
+                       for k, v in raw.items()}
+                kwargs = bind(spec, raw)
+            reply = await self.runner.run(spec, kwargs)
+        await self.send_reply(interaction, reply, deferred=True)
+
+    async def send_reply(self, interaction: discord.Interaction, reply: Reply, deferred: bool) -> None:
+        rendered = render_reply(reply, interaction.filesize_limit)
+        view: discord.ui.View | None = None
+        if reply.answer_id and isinstance(reply.data, dict) and not reply.data.get("abstained"):
+            await asyncio.to_thread(
+                self.store.save_answer, reply.answer_id, reply.title, reply.text, False,
+                [s.as_dict() for s in reply.sources], list(reply.passages), interaction.user.id, interaction.guild_id)
+            view = answer_view(reply.answer_id)
+        elif len(rendered.pages) > 1:
+            view = PagerView(rendered.pages)
+        kwargs: dict[str, Any] = {"embed": rendered.first, "allowed_mentions": NO_MENTIONS}
+        if view is not None:
+            kwargs["view"] = view
+        if deferred:
+            await interaction.edit_original_response(attachments=rendered.files, **kwargs)
+        else:
+            await interaction.response.send_message(files=rendered.files, ephemeral=reply.ephemeral, **kwargs)
+
+    async def send_error(self, interaction: discord.Interaction, message: str) -> None:
+        """User-facing errors are ephemeral: drop the public "thinking…" placeholder first."""
+        text = error_text(message)
+        try:
+            if interaction.response.is_done():
+                with contextlib.suppress(discord.HTTPException):
+                    await interaction.delete_original_response()
+                await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            else:
+                await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.warning("could not deliver an error message to user %s", interaction.user.id)
+
+    async def on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        """Errors discord.py raises before our dispatch (option conversion, checks)."""
+        if isinstance(error, app_commands.TransformerError | app_commands.CheckFailure):
+            await self.send_error(interaction, str(error))
+            return
+        error_id = uuid.uuid4().hex[:8]
+        log.error("error id %s in app command %s", error_id, getattr(interaction.command, "qualified_name", "?"),
+                  exc_info=error)
+        await self.send_error(interaction, f"Sorry, something went wrong on our side (error id `{error_id}`).")
+
+    async def autocomplete_topic(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=a.title[:100], value=a.slug)
+                for a in suggest_topics(self.services.articles, current)]
+
+    # ----------------------------------------------------------------- mentions
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or self.user is None or self.user not in message.mentions:
+            return
+        question = " ".join(MENTION_RE.sub(" ", message.content).split())
+        if not question:
+            await message.reply("Ask me a question after the mention, or type `/help`.", mention_author=False,
+                                allowed_mentions=NO_MENTIONS)
+            return
+        spec = REGISTRY["ask"]
+        try:
+            self.cooldowns.hit(message.author.id, "light", self.settings.cooldown_s)
+            kwargs = bind(spec, {"question": question})
+            async with message.channel.typing():
+                reply = await self.runner.run(spec, kwargs)
+        except (UserInputError, RateLimited) as err:
+            await message.reply(error_text(str(err)), mention_author=False, allowed_mentions=NO_MENTIONS)
+            return
+        except Exception:
+            error_id = uuid.uuid4().hex[:8]
+            log.exception("error id %s answering a mention from user %s", error_id, message.author.id)
+            await message.reply(error_text(f"Sorry, something went wrong (error id `{error_id}`)."),
+                                mention_author=False, allowed_mentions=NO_MENTIONS)
+            return
+        rendered = render_reply(reply)
+        view = None
+        if reply.answer_id and not reply.data.get("abstained"):
+            await asyncio.to_thread(self.store.save_answer, reply.answer_id, question, reply.text, False,
+                                    [s.as_dict() for s in reply.sources], list(reply.passages),
+                                    message.author.id, message.guild.id if message.guild else None)
+            view = answer_view(reply.answer_id)
+        await message.reply(embed=rendered.first, view=view, mention_author=False, allowed_mentions=NO_MENTIONS)
+
+
+def _loggable(value: Any) -> Any:
+    if isinstance(value, discord.Attachment):
+        return f"<attachment {value.filename} {value.size} B>"
+    return value if not isinstance(value, str) else value[:200]
+
+
+class AdminGroup(app_commands.Group):
+    """Server-admin commands: hidden from members without Manage Server, and checked again here."""
+
+    def __init__(self, bot: TutorBot) -> None:
+        super().__init__(name="admin", description="Bot administration (Manage Server permission)",
+                         default_permissions=discord.Permissions(manage_guild=True), guild_only=True)
+        self.bot = bot
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if not interaction.permissions.manage_guild:
+            raise app_commands.CheckFailure("this command needs the Manage Server permission")
+        return True
+
+    @app_commands.command(name="sync", description="Sync slash commands to this server or globally")
+    @app_commands.describe(scope="guild = this server now; global = every server (can take an hour)")
+    async def sync(self, interaction: discord.Interaction, scope: Literal["guild", "global"] = "guild") -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if scope == "global":
+            synced = await self.bot.tree.sync()
+        else:
+            guild = discord.Object(id=interaction.guild_id)  # guild_only: never None
+            self.bot.tree.copy_global_to(guild=guild)
+            synced = await self.bot.tree.sync(guild=guild)
+        await interaction.followup.send(f"Synced {len(synced)} commands ({scope}).", ephemeral=True)
+
+    @app_commands.command(name="stats", description="Usage and feedback over the last 7 days")
+    async def stats(self, interaction: discord.Interaction) -> None:
+        data = await asyncio.to_thread(self.bot.store.stats)
+        lines = [f"Users: {data['users']} · 👍 {data['votes_up']} · 👎 {data['votes_down']}",
+                 f"Heavy demos running now: {self.bot.runner.queued}", ""]
+        for row in data["commands"][:15]:
+            lines.append(f"`/{row['command']}` — {row['count']} uses, avg {row['avg_ms']:.0f} ms, "
+                         f"{row['errors']} errors")
+        embed = discord.Embed(title="Tutor bot stats (7 days)", description="\n".join(lines)[:4000])
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+async def _serve(settings: Settings) -> None:
+    assert settings.discord_token is not None
+    bot = TutorBot(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with bot:
+        runner = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()))
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if runner in done:
+            stopper.cancel()
+            runner.result()  # re-raise a login failure
+            return
+        log.info("shutting down")
+        await bot.close()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await runner
+
+
+def run_bot(settings: Settings) -> None:
+    """Run until SIGINT/SIGTERM; in-flight commands get a grace period, then the pool and DB close."""
+    logging.getLogger().setLevel(logging.INFO)
+    try:
+        asyncio.run(_serve(settings))
+    except discord.LoginFailure:
+        raise UserInputError("Discord rejected the token: check DISCORD_TOKEN in your environment or .env") from None

@@ -1,0 +1,123 @@
+"""Buttons: page through long replies, show an answer's passages, vote 👍/👎.
+
+The answer buttons are :class:`discord.ui.DynamicItem` s whose ``custom_id`` carries the
+answer id (``tutor:passages:<id>``, ``tutor:vote:up:<id>``); the bot registers the classes at
+start, so buttons on messages sent before a restart keep working. Answers and votes live in
+SQLite (see :mod:`bot.runtime.storage`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.frontends.discord_render import COLOUR_OK, FIELD_VALUE_CHARS, PAGE_CHARS, clip
+
+if TYPE_CHECKING:
+    from bot.runtime.storage import Store
+
+log = logging.getLogger(__name__)
+NO_MENTIONS = discord.AllowedMentions.none()
+PAGER_TIMEOUT_S = 900
+
+
+def _store(interaction: discord.Interaction) -> "Store":
+    return interaction.client.store  # type: ignore[attr-defined]
+
+
+class PagerView(discord.ui.View):
+    """◀ ▶ buttons over pre-rendered embeds (not persistent: pages live in memory)."""
+
+    def __init__(self, pages: list[discord.Embed]) -> None:
+        super().__init__(timeout=PAGER_TIMEOUT_S)
+        self.pages = pages
+        self.index = 0
+        self._sync()
+
+    def _sync(self) -> None:
+        self.previous.disabled = self.index == 0
+        self.next.disabled = self.index >= len(self.pages) - 1
+
+    async def _show(self, interaction: discord.Interaction) -> None:
+        self._sync()
+        await interaction.response.edit_message(embed=self.pages[self.index], view=self)
+
+    @discord.ui.button(label="◀ Previous", style=discord.ButtonStyle.secondary)
+    async def previous(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
+        self.index = max(0, self.index - 1)
+        await self._show(interaction)
+
+    @discord.ui.button(label="Next ▶", style=discord.ButtonStyle.secondary)
+    async def next(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
+        self.index = min(len(self.pages) - 1, self.index + 1)
+        await self._show(interaction)
+
+
+class PassagesButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"tutor:passages:(?P<id>[0-9a-f]{6,32})"):
+    def __init__(self, answer_id: str) -> None:
+        super().__init__(discord.ui.Button(label="Show passages", style=discord.ButtonStyle.secondary,
+                                           emoji="📖", custom_id=f"tutor:passages:{answer_id}"))
+        self.answer_id = answer_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button[Any],
+                             match: re.Match[str], /) -> "PassagesButton":
+        return cls(match["id"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        stored = await asyncio.to_thread(_store(interaction).get_answer, self.answer_id)
+        if stored is None or not stored.passages:
+            await interaction.response.send_message("Those passages are no longer available.", ephemeral=True,
+                                                    allowed_mentions=NO_MENTIONS)
+            return
+        embed = discord.Embed(title="Passages this answer quotes", colour=COLOUR_OK)
+        budget = PAGE_CHARS
+        for passage in stored.passages[:5]:
+            head, _, body = passage.partition("\n")
+            value = clip(body, min(FIELD_VALUE_CHARS, budget))
+            budget -= len(value) + len(head)
+            embed.add_field(name=clip(head, 256), value=value or "…", inline=False)
+            if budget <= 200:
+                break
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"tutor:vote:(?P<vote>up|down):(?P<id>[0-9a-f]{6,32})"):
+    def __init__(self, answer_id: str, vote: str) -> None:
+        super().__init__(discord.ui.Button(
+            emoji="👍" if vote == "up" else "👎", style=discord.ButtonStyle.secondary,
+            custom_id=f"tutor:vote:{vote}:{answer_id}"))
+        self.answer_id = answer_id
+        self.vote = vote
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button[Any],
+                             match: re.Match[str], /) -> "VoteButton":
+        return cls(match["id"], match["vote"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        store = _store(interaction)
+        value = 1 if self.vote == "up" else -1
+        known = await asyncio.to_thread(store.vote, self.answer_id, interaction.user.id, value)
+        if not known:
+            await interaction.response.send_message("I can't find that answer any more.", ephemeral=True)
+            return
+        up, down = await asyncio.to_thread(store.votes, self.answer_id)
+        await interaction.response.send_message(
+            f"Thanks for the feedback! This answer has 👍 {up} · 👎 {down}.", ephemeral=True,
+            allowed_mentions=NO_MENTIONS)
+
+
+def answer_view(answer_id: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(PassagesButton(answer_id))
+    view.add_item(VoteButton(answer_id, "up"))
+    view.add_item(VoteButton(answer_id, "down"))
+    return view
+
+
+DYNAMIC_ITEMS = (PassagesButton, VoteButton)

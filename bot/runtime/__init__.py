@@ -1,0 +1,1 @@
+"""Runtime services for chat front ends: running commands off the event loop, rate limits, state."""

@@ -1,0 +1,135 @@
+"""SQLite state (WAL): answers (so buttons work after a restart), feedback votes, usage log.
+
+One connection guarded by a lock; callers on the event loop use ``asyncio.to_thread``. WAL
+mode lets readers (``/admin stats``) run while a vote is written, and a crash never loses a
+committed vote.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    id TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    user_id INTEGER,
+    guild_id INTEGER,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    abstained INTEGER NOT NULL,
+    sources TEXT NOT NULL,
+    passages TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    answer_id TEXT NOT NULL REFERENCES answers(id),
+    user_id INTEGER NOT NULL,
+    vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
+    created REAL NOT NULL,
+    PRIMARY KEY (answer_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS usage (
+    ts REAL NOT NULL,
+    user_id INTEGER,
+    guild_id INTEGER,
+    command TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    ms REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS usage_ts ON usage(ts);
+"""
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    id: str
+    question: str
+    answer: str
+    abstained: bool
+    sources: list[dict[str, str]]
+    passages: list[str]
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def save_answer(self, answer_id: str, question: str, answer: str, abstained: bool,
+                    sources: list[dict[str, str]], passages: list[str],
+                    user_id: int | None = None, guild_id: int | None = None) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (answer_id, time.time(), user_id, guild_id, question, answer, int(abstained),
+                 json.dumps(sources), json.dumps(passages)),
+            )
+
+    def get_answer(self, answer_id: str) -> StoredAnswer | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, question, answer, abstained, sources, passages FROM answers WHERE id = ?",
+                (answer_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return StoredAnswer(row[0], row[1], row[2], bool(row[3]), json.loads(row[4]), json.loads(row[5]))
+
+    def vote(self, answer_id: str, user_id: int, vote: int) -> bool:
+        """Record (or change) a user's vote; False if the answer is unknown."""
+        if vote not in (-1, 1):
+            raise ValueError("vote must be -1 or 1")
+        with self._lock:
+            exists = self._db.execute("SELECT 1 FROM answers WHERE id = ?", (answer_id,)).fetchone()
+            if not exists:
+                return False
+            self._db.execute(
+                "INSERT INTO feedback VALUES (?, ?, ?, ?) ON CONFLICT(answer_id, user_id) "
+                "DO UPDATE SET vote = excluded.vote, created = excluded.created",
+                (answer_id, user_id, vote, time.time()),
+            )
+        return True
+
+    def votes(self, answer_id: str) -> tuple[int, int]:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0) FROM feedback WHERE answer_id = ?",
+                (answer_id,),
+            ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def log_usage(self, command: str, outcome: str, ms: float, user_id: int | None, guild_id: int | None) -> None:
+        with self._lock:
+            self._db.execute("INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?)",
+                             (time.time(), user_id, guild_id, command, outcome, ms))
+
+    def stats(self, since_s: float = 7 * 86400) -> dict[str, object]:
+        cutoff = time.time() - since_s
+        with self._lock:
+            by_command = self._db.execute(
+                "SELECT command, COUNT(*), AVG(ms), SUM(outcome != 'ok') FROM usage WHERE ts >= ? "
+                "GROUP BY command ORDER BY COUNT(*) DESC", (cutoff,)).fetchall()
+            up, down = self._db.execute(
+                "SELECT COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0) FROM feedback WHERE created >= ?",
+                (cutoff,)).fetchone()
+            users = self._db.execute("SELECT COUNT(DISTINCT user_id) FROM usage WHERE ts >= ?", (cutoff,)).fetchone()[0]
+        return {
+            "commands": [{"command": c, "count": n, "avg_ms": round(ms or 0, 1), "errors": int(e or 0)}
+                         for c, n, ms, e in by_command],
+            "votes_up": int(up), "votes_down": int(down), "users": int(users),
+        }
