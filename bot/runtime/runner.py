@@ -12,7 +12,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -47,15 +47,14 @@ def _worker_init() -> None:
 _worker_services: Any = None  # one lazily loaded Services per worker process
 
 
-def _run_in_worker(command: str, kwargs: dict[str, Any]) -> Reply:
-    """Executed in a worker process."""
+def _run_in_worker(handler: Callable[..., Reply], kwargs: dict[str, Any]) -> Reply:
+    """Executed in a worker process (the handler is pickled by reference: module + name)."""
     global _worker_services
-    from bot.commands import REGISTRY
     from bot.services import Services
 
     if _worker_services is None:
         _worker_services = Services()
-    return REGISTRY[command].handler(_worker_services, **kwargs)
+    return handler(_worker_services, **kwargs)
 
 
 class CommandRunner:
@@ -76,12 +75,14 @@ class CommandRunner:
         return self._pool
 
     def _recycle_pool(self) -> None:
+        """Terminate the workers (a stuck one cannot be interrupted otherwise) and start afresh."""
         pool, self._pool = self._pool, None
         if pool is None:
             return
-        for proc in list(getattr(pool, "_processes", {}).values()):
-            proc.terminate()
+        processes = list((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
+        for proc in processes:
+            proc.terminate()
 
     @property
     def queued(self) -> int:
@@ -99,7 +100,7 @@ class CommandRunner:
         try:
             async with self._slots:
                 loop = asyncio.get_running_loop()
-                future = loop.run_in_executor(self._ensure_pool(), _run_in_worker, spec.name, dict(kwargs))
+                future = loop.run_in_executor(self._ensure_pool(), _run_in_worker, spec.handler, dict(kwargs))
                 try:
                     return await asyncio.wait_for(future, timeout=self.timeout_s)
                 except asyncio.TimeoutError:
@@ -120,11 +121,7 @@ class CommandRunner:
             pool.submit(_worker_init)
 
     def shutdown(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            for proc in list(getattr(self._pool, "_processes", {}).values() or []):
-                proc.terminate()
-            self._pool = None
+        self._recycle_pool()
 
 
 __all__ = ["CommandRunner", "QueueFull", "ToolTimeout", "UserInputError"]

@@ -93,9 +93,11 @@ def test_same_seed_gives_same_trials_and_scores(result):
         assert again.strategies[name].best_score == result.strategies[name].best_score
 
 
-def test_different_seed_changes_random_search(result):
+def test_different_seed_changes_random_search_and_optuna_stays_quiet(result, capfd):
     other = run_tuning(budget=MIN_BUDGET_TRIALS, seed=4)
     assert other.strategies["random"].trials != result.strategies["random"].trials[:MIN_BUDGET_TRIALS]
+    captured = capfd.readouterr()
+    assert "Trial" not in captured.err and "Trial" not in captured.out  # optuna's per-trial INFO lines
 
 
 def test_strategies_do_not_share_their_random_draws(result):
