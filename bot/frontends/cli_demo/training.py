@@ -34,7 +34,7 @@ def gradient_flow(
         "--activation", metavar="NAME", help=f"{' | '.join(ACTIVATIONS)} (default {gf.DEFAULT_ACTIVATION}).")] = None,
     batchnorm: Annotated[bool, typer.Option("--batchnorm", help="BatchNorm before every activation.")] = False,
     init: Annotated[Optional[str], typer.Option(
-        "--init", metavar="NAME", help=f"{' | '.join(gf.INITS)} (default {gf.DEFAULT_INIT}).")] = None,
+        "--init", metavar="NAME", help="Weight init: default (torch's own) | xavier | kaiming.")] = None,
     seed: Seed = None,
     compare: Annotated[bool, typer.Option(
         "--compare", help="Overlay sigmoid / tanh+Xavier / sigmoid+BN / ReLU+Kaiming at this size.")] = False,
