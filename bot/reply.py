@@ -45,6 +45,19 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Action:
+    """A button the user can press; pressing it runs the action command ``command`` with
+    ``payload`` (see :func:`bot.commands.registry.run_action`). ``payload`` is short text
+    (at most 80 characters of ``[A-Za-z0-9_.:-]``) because chat platforms carry it in the
+    button's id, which survives restarts."""
+
+    label: str
+    command: str
+    payload: str
+    style: str = "secondary"  # primary | secondary | success | danger
+
+
+@dataclass(frozen=True)
 class Reply:
     """What a command produced.
 
@@ -63,6 +76,7 @@ class Reply:
     ephemeral: bool = False
     is_error: bool = False
     answer_id: str | None = None
+    actions: tuple[Action, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -344,7 +344,8 @@ def _augment(img: LoadedImage, seed: int) -> tuple[tuple[Panel, ...], dict[str, 
         Panel("horizontal flip", hflip(pixels)),
         Panel(f"random crop: {box[2] * box[3] / (h * w):.0%} of the area,\nresized back", resized_crop(pixels, box)),
         Panel(f"rotation {angle:+.0f}°", rotate(pixels, angle)),
-        Panel(f"colour jitter\nbrightness ×{b:.2f}, contrast ×{c:.2f}"
+        Panel(("colour" if img.is_color else "brightness/contrast")
+              + f" jitter\nbrightness ×{b:.2f}, contrast ×{c:.2f}"
               + (f"\nsaturation ×{s:.2f}, hue {hue:+.2f} turn" if img.is_color else ""),
               color_jitter(pixels, b, c, s, hue)),
     ]

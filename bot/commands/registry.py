@@ -9,6 +9,7 @@ the same one-line message.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,23 @@ class Attachment:
     filename: str
     data: bytes
     content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is running a command: per-user features (quizzes, progress) key on ``user_id``.
+
+    Front ends fill it in (Discord: the interaction's user and guild; console/CLI: the local
+    user, id 0). Handlers that need it declare ``wants_caller=True`` and take ``caller=``.
+    """
+
+    user_id: int
+    guild_id: int | None = None
+    display_name: str = ""
+
+    @classmethod
+    def local(cls) -> "Caller":
+        return cls(user_id=0, guild_id=None, display_name="you")
 
 
 @dataclass(frozen=True)
@@ -78,6 +96,7 @@ class CommandSpec:
     needs_knowledge: bool = False
     hidden: bool = False
     instant: bool = False  # pure and microseconds-fast: chat front ends may run it inline
+    wants_caller: bool = False  # handler takes caller=Caller(...)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def usage(self) -> str:
@@ -107,11 +126,13 @@ def register(spec: CommandSpec) -> CommandSpec:
 
 
 def command(name: str, summary: str, *options: Option, example: str = "", heavy: bool = False,
-            needs_knowledge: bool = False, hidden: bool = False, instant: bool = False) -> Callable[[Handler], Handler]:
+            needs_knowledge: bool = False, hidden: bool = False, instant: bool = False,
+            wants_caller: bool = False) -> Callable[[Handler], Handler]:
     """Decorator form of :func:`register`."""
 
     def wrap(fn: Handler) -> Handler:
-        register(CommandSpec(name, summary, fn, tuple(options), example, heavy, needs_knowledge, hidden, instant))
+        register(CommandSpec(name, summary, fn, tuple(options), example, heavy, needs_knowledge, hidden,
+                             instant, wants_caller))
         return fn
 
     return wrap
@@ -193,11 +214,37 @@ def bind(spec: CommandSpec, args: Mapping[str, Any]) -> dict[str, Any]:
     return bound
 
 
-def invoke(name: str, services: "Services", args: Mapping[str, Any] | None = None) -> Reply:
+def call_handler(spec: CommandSpec, services: "Services", kwargs: Mapping[str, Any],
+                 caller: Caller | None = None) -> Reply:
+    """Call a handler with already bound options (adds ``caller`` when the command wants it)."""
+    if spec.wants_caller:
+        return spec.handler(services, caller=caller or Caller.local(), **kwargs)
+    return spec.handler(services, **kwargs)
+
+
+def invoke(name: str, services: "Services", args: Mapping[str, Any] | None = None,
+           caller: Caller | None = None) -> Reply:
     """Run a command; :class:`UserInputError` propagates for the front end to render."""
     spec = resolve(name)
-    kwargs = bind(spec, args or {})
-    return spec.handler(services, **kwargs)
+    return call_handler(spec, services, bind(spec, args or {}), caller)
+
+
+ACTION_PREFIX = "action "
+_PAYLOAD = re.compile(r"[A-Za-z0-9_.:-]{1,80}")
+
+
+def run_action(command: str, payload: str, services: "Services", caller: Caller | None = None) -> Reply:
+    """A button press: run the hidden command ``action <command>`` with its payload.
+
+    Action commands take a single ``payload`` option; the payload comes back from the chat
+    platform, so it is re-validated here like any other user input.
+    """
+    if not _PAYLOAD.fullmatch(payload or ""):
+        raise UserInputError("that button is no longer valid")
+    spec = REGISTRY.get(f"{ACTION_PREFIX}{command}")
+    if spec is None:
+        raise UserInputError("that button is no longer valid")
+    return call_handler(spec, services, {"payload": payload}, caller)
 
 
 def visible_commands() -> list[CommandSpec]:

@@ -21,10 +21,13 @@ import discord
 from discord import app_commands
 
 from bot.commands import REGISTRY
-from bot.commands.registry import MAX_ATTACHMENT_BYTES, Attachment, CommandSpec, bind, visible_commands
+from bot.commands.registry import (
+    ACTION_PREFIX, MAX_ATTACHMENT_BYTES, Attachment, Caller, CommandSpec, bind, call_handler, run_action,
+    visible_commands,
+)
 from bot.frontends.discord_render import error_text, render_reply
 from bot.frontends.discord_tree import build_commands
-from bot.frontends.discord_views import DYNAMIC_ITEMS, NO_MENTIONS, PagerView, answer_view
+from bot.frontends.discord_views import DYNAMIC_ITEMS, NO_MENTIONS, PagerView, answer_view, reply_view
 from bot.reply import Reply
 from bot.runtime.limits import Cooldowns, GuildGate, RateLimited
 from bot.runtime.runner import CommandRunner, QueueFull, ToolTimeout
@@ -55,7 +58,8 @@ class TutorBot(discord.Client):
         self.store = Store(settings.database_path)
         self._inflight: set[asyncio.Task[Any]] = set()
         self.started_at = time.time()
-        top, by_name = build_commands(visible_commands(), self.dispatch_command)
+        specs = [s for s in visible_commands() if not s.name.startswith(ACTION_PREFIX)]
+        top, by_name = build_commands(specs, self.dispatch_command)
         for cmd in top:
             self.tree.add_command(cmd)
         explain = by_name.get("explain")
@@ -127,8 +131,9 @@ class TutorBot(discord.Client):
     async def _run_command(self, interaction: discord.Interaction, spec: CommandSpec, raw: dict[str, Any]) -> None:
         self.cooldowns.hit(interaction.user.id, "heavy" if spec.heavy else "light", self._cooldown(spec))
         has_files = any(isinstance(v, discord.Attachment) for v in raw.values())
+        caller = _caller(interaction)
         if spec.instant and not has_files:
-            reply = spec.handler(self.services, **bind(spec, raw))
+            reply = call_handler(spec, self.services, bind(spec, raw), caller)
             await self.send_reply(interaction, reply, deferred=False)
             return
         with self.gate.slot(interaction.guild_id) if spec.heavy else contextlib.nullcontext():
@@ -140,18 +145,34 @@ class TutorBot(discord.Client):
                 raw = {k: (await self._read_attachment(v, limit) if isinstance(v, discord.Attachment) else v)
                        for k, v in raw.items()}
                 kwargs = bind(spec, raw)
+            if spec.wants_caller:
+                kwargs["caller"] = caller
             reply = await self.runner.run(spec, kwargs)
         await self.send_reply(interaction, reply, deferred=True)
 
+    async def run_action(self, interaction: discord.Interaction, command: str, payload: str) -> None:
+        """A persistent action button was pressed (see :class:`bot.reply.Action`)."""
+        try:
+            self.cooldowns.hit(interaction.user.id, "action", min(1.0, self.settings.cooldown_s))
+            reply = await asyncio.to_thread(run_action, command, payload, self.services, _caller(interaction))
+            await self.send_reply(interaction, reply, deferred=False)
+        except (UserInputError, RateLimited) as err:
+            await self.send_error(interaction, str(err))
+        except Exception:
+            error_id = uuid.uuid4().hex[:8]
+            log.exception("error id %s in action %s:%s by user %s", error_id, command, payload, interaction.user.id)
+            await self.send_error(interaction, f"Sorry, something went wrong on our side (error id `{error_id}`).")
+
     async def send_reply(self, interaction: discord.Interaction, reply: Reply, deferred: bool) -> None:
         rendered = render_reply(reply, interaction.filesize_limit)
-        view: discord.ui.View | None = None
+        answer_id = None
         if reply.answer_id and isinstance(reply.data, dict) and not reply.data.get("abstained"):
+            answer_id = reply.answer_id
             await asyncio.to_thread(
                 self.store.save_answer, reply.answer_id, reply.title, reply.text, False,
                 [s.as_dict() for s in reply.sources], list(reply.passages), interaction.user.id, interaction.guild_id)
-            view = answer_view(reply.answer_id)
-        elif len(rendered.pages) > 1:
+        view = reply_view(answer_id, reply.actions)
+        if view is None and len(rendered.pages) > 1:
             view = PagerView(rendered.pages)
         kwargs: dict[str, Any] = {"embed": rendered.first, "allowed_mentions": NO_MENTIONS}
         if view is not None:
@@ -220,6 +241,10 @@ class TutorBot(discord.Client):
                                     message.author.id, message.guild.id if message.guild else None)
             view = answer_view(reply.answer_id)
         await message.reply(embed=rendered.first, view=view, mention_author=False, allowed_mentions=NO_MENTIONS)
+
+
+def _caller(interaction: discord.Interaction) -> Caller:
+    return Caller(interaction.user.id, interaction.guild_id, interaction.user.display_name)
 
 
 def _loggable(value: Any) -> Any:

@@ -112,12 +112,52 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"tuto
             allowed_mentions=NO_MENTIONS)
 
 
-def answer_view(answer_id: str) -> discord.ui.View:
+_STYLES = {
+    "primary": discord.ButtonStyle.primary,
+    "secondary": discord.ButtonStyle.secondary,
+    "success": discord.ButtonStyle.success,
+    "danger": discord.ButtonStyle.danger,
+}
+
+
+class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                   template=r"tutor:act:(?P<cmd>[a-z][a-z0-9-]{0,30}):(?P<payload>[A-Za-z0-9_.:-]{1,80})"):
+    """A :class:`bot.reply.Action` as a persistent button: the custom_id carries the command and
+    payload, so it works after a restart; pressing it runs the action through the command layer."""
+
+    def __init__(self, command: str, payload: str, label: str = "…", style: str = "secondary") -> None:
+        super().__init__(discord.ui.Button(label=clip(label, 80), style=_STYLES.get(style, discord.ButtonStyle.secondary),
+                                           custom_id=f"tutor:act:{command}:{payload}"))
+        self.command = command
+        self.payload = payload
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button[Any],
+                             match: re.Match[str], /) -> "ActionButton":
+        return cls(match["cmd"], match["payload"], item.label or "…")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.client.run_action(interaction, self.command, self.payload)  # type: ignore[attr-defined]
+
+
+def reply_view(answer_id: str | None, actions: tuple[Any, ...] = ()) -> discord.ui.View | None:
+    """Persistent buttons for a reply: answer tools (passages, votes) and the reply's actions."""
+    if not answer_id and not actions:
+        return None
     view = discord.ui.View(timeout=None)
-    view.add_item(PassagesButton(answer_id))
-    view.add_item(VoteButton(answer_id, "up"))
-    view.add_item(VoteButton(answer_id, "down"))
+    if answer_id:
+        view.add_item(PassagesButton(answer_id))
+        view.add_item(VoteButton(answer_id, "up"))
+        view.add_item(VoteButton(answer_id, "down"))
+    for action in actions[: 25 - len(view.children)]:
+        view.add_item(ActionButton(action.command, action.payload, action.label, action.style))
     return view
 
 
-DYNAMIC_ITEMS = (PassagesButton, VoteButton)
+def answer_view(answer_id: str) -> discord.ui.View:
+    view = reply_view(answer_id)
+    assert view is not None
+    return view
+
+
+DYNAMIC_ITEMS = (PassagesButton, VoteButton, ActionButton)

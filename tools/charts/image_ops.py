@@ -112,9 +112,9 @@ def _plan(result: ImageOpResult) -> tuple[list[View], list[Hist], bool]:
         views = [View("before (greyscale)", g0), View(f"after: {label}", after)]
         note = (f"contrast {s['contrast_before']:.3f} → {s['contrast_after']:.3f}" if op == "equalize" else
                 f"local contrast {s['local_contrast_before']:.3f} → {s['local_contrast_after']:.3f}")
-        hists = [Hist("intensity histogram and CDF", [("before", g0.ravel(), BEFORE_COLOUR),
-                                                      ("after", after.ravel(), AFTER_COLOUR)],
-                      cdf=op == "equalize", note=note)]
+        series = [("before", g0.ravel(), BEFORE_COLOUR), ("after", after.ravel(), AFTER_COLOUR)]
+        title = "intensity histogram and CDF" if op == "equalize" else "intensity histogram"
+        hists = [Hist(title, series, cdf=op == "equalize", note=note)]
         return views, hists, False
     if op == "edges":
         views = [View("before (greyscale)", g0),
@@ -138,7 +138,7 @@ def _plan(result: ImageOpResult) -> tuple[list[View], list[Hist], bool]:
         return views, hists, False
     if op == "morphology":
         removed = g0 - after
-        r = morphology_radius_from(result)
+        r = int(s["footprint_radius_px"])
         views = [View("before (greyscale)", g0), View(f"after: opening, disk radius {r} px", after),
                  View("removed bright details (before − after)", removed, cmap="magma",
                       vmax=max(float(removed.max()), 1e-9))]
@@ -155,10 +155,6 @@ def _plan(result: ImageOpResult) -> tuple[list[View], list[Hist], bool]:
     hists = [Hist("luminance histogram", [("before", g0.ravel(), BEFORE_COLOUR),
                                           ("after", to_gray(after).ravel(), AFTER_COLOUR)], note=note)]
     return views, hists, True
-
-
-def morphology_radius_from(result: ImageOpResult) -> int:
-    return int(result.stats.get("footprint_radius_px", 0))
 
 
 def _render_before_after(result: ImageOpResult) -> bytes:

@@ -12,16 +12,16 @@ from typing import Annotated, Optional
 import typer
 
 from bot.frontends.cli_demo import demo_app, run_demo
-from tools.tuning import DEFAULT_BUDGET_TRIALS, MAX_BUDGET_TRIALS, MIN_BUDGET_TRIALS
+from tools.tuning import DEFAULT_BUDGET_TRIALS, MAX_BUDGET_TRIALS, MAX_SEED, MIN_BUDGET_TRIALS
+
+BUDGET_HELP = f"Trials per strategy, {MIN_BUDGET_TRIALS}-{MAX_BUDGET_TRIALS} (default {DEFAULT_BUDGET_TRIALS})."
+SEED_HELP = f"Random seed, 0-{MAX_SEED:,} (default 0): the same seed gives the same result."
 
 
 @demo_app.command("tuning")
 def tuning(
-    budget: Annotated[Optional[str], typer.Option(
-        "--budget", metavar="N",
-        help=f"Trials per strategy, {MIN_BUDGET_TRIALS}-{MAX_BUDGET_TRIALS} (default {DEFAULT_BUDGET_TRIALS}).")] = None,
-    seed: Annotated[Optional[str], typer.Option(
-        "--seed", metavar="S", help="Random seed, a whole number ≥ 0 (default 0); same seed, same result.")] = None,
+    budget: Annotated[Optional[str], typer.Option("--budget", metavar="N", help=BUDGET_HELP)] = None,
+    seed: Annotated[Optional[str], typer.Option("--seed", metavar="S", help=SEED_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")] = False,
     out: Annotated[Optional[Path], typer.Option("--out", metavar="PNG", help="Save the chart here.")] = None,
 ) -> None:
