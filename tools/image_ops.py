@@ -124,6 +124,11 @@ def _stat(x: float, digits: int = 4) -> float:
     return float(round(x, digits))
 
 
+def _sig(x: float, digits: int = 4) -> float:
+    """Round to significant digits (for values that span decades, such as sharpness)."""
+    return float(f"{x:.{digits}g}")
+
+
 # --------------------------------------------------------------------------- the ops
 
 
@@ -181,12 +186,13 @@ def _blur(img: LoadedImage) -> tuple[np.ndarray, dict[str, float], str]:
     sigma = filter_scale(img)
     out = filters.gaussian(img.pixels, sigma=sigma, channel_axis=-1 if img.is_color else None)
     g0, g1 = to_gray(img.pixels), to_gray(out)
-    stats = {"sigma_px": _stat(sigma, 2), "variance_before": _stat(float(np.var(g0)), 5),
-             "variance_after": _stat(float(np.var(g1)), 5),
-             "sharpness_before": _stat(sharpness(g0), 3), "sharpness_after": _stat(sharpness(g1), 3)}
+    stats = {"sigma_px": _stat(sigma, 2), "variance_before": _sig(float(np.var(g0))),
+             "variance_after": _sig(float(np.var(g1))),
+             "sharpness_before": _sig(sharpness(g0)), "sharpness_after": _sig(sharpness(g1))}
+    drop = _ratio(stats["sharpness_before"], stats["sharpness_after"])
     text = (f"A Gaussian blur with σ = {sigma:.1f} px averages each pixel with its neighbours: "
             f"intensity variance went from {stats['variance_before']:.4f} to {stats['variance_after']:.4f} "
-            f"and sharpness (Laplacian variance) dropped {_ratio(stats['sharpness_before'], stats['sharpness_after'])}. "
+            f"and sharpness (Laplacian variance) dropped {drop}. "
             f"Used as an augmentation it teaches a network to ignore focus.")
     return out, stats, text
 
@@ -201,7 +207,7 @@ def _sharpen(img: LoadedImage) -> tuple[np.ndarray, dict[str, float], str]:
                                channel_axis=2 if img.is_color else None)
     g0, g1 = to_gray(img.pixels), to_gray(out)
     stats = {"radius_px": _stat(radius, 2), "amount": SHARPEN_AMOUNT,
-             "sharpness_before": _stat(sharpness(g0), 3), "sharpness_after": _stat(sharpness(g1), 3),
+             "sharpness_before": _sig(sharpness(g0)), "sharpness_after": _sig(sharpness(g1)),
              "contrast_before": _stat(contrast(g0)), "contrast_after": _stat(contrast(g1))}
     text = (f"Unsharp masking adds back {SHARPEN_AMOUNT}× the detail a blur (radius {radius:.1f} px) "
             f"removes: sharpness (Laplacian variance) rose "
@@ -342,7 +348,8 @@ def _augment(img: LoadedImage, seed: int) -> tuple[tuple[Panel, ...], dict[str, 
     panels = [
         Panel("original", pixels),
         Panel("horizontal flip", hflip(pixels)),
-        Panel(f"random crop: {box[2] * box[3] / (h * w):.0%} of the area,\nresized back", resized_crop(pixels, box)),
+        Panel(f"random crop: {box[2] * box[3] / (h * w):.0%} of the area,\nresized back",
+              resized_crop(pixels, box)),
         Panel(f"rotation {angle:+.0f}°", rotate(pixels, angle)),
         Panel(("colour" if img.is_color else "brightness/contrast")
               + f" jitter\nbrightness ×{b:.2f}, contrast ×{c:.2f}"
@@ -382,7 +389,10 @@ def run_image_op(op: str, image_bytes: bytes | None = None, filename: str = "ima
         raise UserInputError("give an image or a sample, not both")
     if sample is not None and sample not in SAMPLES:
         raise UserInputError(f"unknown sample {str(sample)[:40]!r}; choose one of {' | '.join(SAMPLES)}")
-    img = load_image(image_bytes, filename) if image_bytes is not None else load_sample(sample or DEFAULT_SAMPLE[op])
+    if image_bytes is not None:
+        img = load_image(image_bytes, filename)
+    else:
+        img = load_sample(sample or DEFAULT_SAMPLE[op])
     return apply_op(op, img, seed)
 
 

@@ -6,7 +6,7 @@ from bot.commands.registry import Attachment, Option, command
 from bot.reply import Image, Reply, Table
 from tools.charts.image_ops import TITLES, render_image_op
 from tools.image_loader import FORMAT_NAMES, MAX_IMAGE_BYTES, SAMPLES
-from tools.image_ops import DEFAULT_SAMPLE, OPS, run_image_op
+from tools.image_ops import OPS, run_image_op
 
 MAX_TABLE_ROWS = 12
 
@@ -39,5 +39,3 @@ def image_command(services, op: str, attachment: Attachment | None = None, sampl
         data=result.to_dict(),
     )
 
-
-__all__ = ["image_command", "DEFAULT_SAMPLE"]
