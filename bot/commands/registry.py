@@ -38,6 +38,11 @@ class Attachment:
     content_type: str | None = None
 
 
+def _num(value: float) -> str:
+    """1000000 → "1,000,000"; 0.5 → "0.5" (never scientific notation in a message to a student)."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.6g}"
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who is running a command: per-user features (quizzes, progress) key on ``user_id``.
@@ -76,7 +81,11 @@ class Option:
         if self.type in (int, float):
             kind = "a whole number" if self.type is int else "a number"
             if self.min_value is not None and self.max_value is not None:
-                return f"{kind} from {self.min_value:g} to {self.max_value:g}"
+                return f"{kind} from {_num(self.min_value)} to {_num(self.max_value)}"
+            if self.min_value is not None:
+                return f"{kind} of at least {_num(self.min_value)}"
+            if self.max_value is not None:
+                return f"{kind} up to {_num(self.max_value)}"
             return kind
         if self.type is Attachment:
             return "a file attachment"
