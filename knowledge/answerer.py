@@ -27,6 +27,8 @@ PASSAGES_CONSIDERED = 3
 MIN_SENTENCE_WORDS = 5
 RANK_PENALTY = 0.04  # per passage rank: prefer the best passage's sentences on near ties
 SKIP_SECTIONS = ("Try it",)
+MISCONCEPTION_PREFIX = "A common misconception is"
+MISCONCEPTION_PENALTY = 0.10  # a framed false claim is context, not the answer: at most one, ranked lower
 
 
 @dataclass(frozen=True)
@@ -97,14 +99,22 @@ class ExtractiveAnswerer:
                 sentence = stored.sentences[sid]
                 if len(sentence.split()) < MIN_SENTENCE_WORDS or sentence.rstrip().endswith("?"):
                     continue
-                candidates.append((float(sim) - RANK_PENALTY * rank, rank, int(sid), hit.chunk.id))
+                score = float(sim) - RANK_PENALTY * rank
+                if sentence.startswith(MISCONCEPTION_PREFIX):
+                    score -= MISCONCEPTION_PENALTY
+                candidates.append((score, rank, int(sid), hit.chunk.id))
         candidates.sort(reverse=True)
         chosen: list[tuple[int, int, int]] = []
         words = 0
+        misconceptions = 0
         for score, rank, sid, cid in candidates:
             n = len(stored.sentences[sid].split())
             if chosen and words + n > MAX_ANSWER_WORDS:
                 continue
+            if stored.sentences[sid].startswith(MISCONCEPTION_PREFIX):
+                if misconceptions:
+                    continue
+                misconceptions += 1
             chosen.append((rank, sid, cid))
             words += n
             if len(chosen) >= MAX_SENTENCES or words >= MAX_ANSWER_WORDS * 0.8:

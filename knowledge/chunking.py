@@ -164,8 +164,14 @@ def plain_text(markdown: str) -> str:
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+(?=[A-Z0-9(\"'`*])")
 
 
+# Articles state a misconception as a bold quoted claim opening a paragraph; quoted alone it would
+# read as a fact, so it is framed as a misconception before it can become part of an answer.
+_MISCONCEPTION = re.compile(r'(?m)^\*\*"([^"\n]+)"\*\*')
+
+
 def split_sentences(text: str) -> list[str]:
     """Split prose into sentences, keeping abbreviations (e.g., i.e., et al.) and decimals intact."""
+    text = _MISCONCEPTION.sub(r'A common misconception is "\1"', text)
     text = plain_text(text)
     if not text:
         return []

@@ -36,7 +36,8 @@ from knowledge.embedder import EMBEDDING_DIM, Embedder
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+# Bump when chunking or sentence splitting changes: older indexes are then rebuilt on load.
+FORMAT_VERSION = 2
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
 CHUNKS_FILE = "chunks.json"

@@ -61,3 +61,11 @@ def test_sentence_splitter_keeps_abbreviations_and_decimals():
 
 def test_sentence_splitter_strips_markdown():
     assert split_sentences("**Bold claim.** Then `code` here.") == ["Bold claim.", "Then code here."]
+
+
+def test_misconception_claims_are_framed_not_quoted_as_facts():
+    text = '**"A larger gamma is always better."** Large gamma can ignore easy examples.'
+    assert split_sentences(text) == [
+        'A common misconception is "A larger gamma is always better."',
+        "Large gamma can ignore easy examples.",
+    ]
