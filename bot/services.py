@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import threading
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings, get_settings
 from knowledge.answerer import DEFAULT_ABSTAIN_THRESHOLD, DEFAULT_UNCOVERED_MARGIN, ExtractiveAnswerer
 from knowledge.corpus import ARTICLES_DIR, Article, load_articles
 from knowledge.index_store import ProgressFn
 from knowledge.retriever import KnowledgeBase
+
+if TYPE_CHECKING:
+    from bot.llm.backend import AnswerBackend
 
 
 class Services:
@@ -47,6 +51,13 @@ class Services:
             DEFAULT_ABSTAIN_THRESHOLD if threshold is None else threshold,
             DEFAULT_UNCOVERED_MARGIN if margin is None else margin,
         )
+
+    @cached_property
+    def answer_backend(self) -> "AnswerBackend":
+        """How /ask answers: the extractive answerer, or an LLM over it when ``LLM_BASE_URL`` is set."""
+        from bot.llm import build_backend
+
+        return build_backend(self)
 
     def warm_up(self) -> None:
         """Load the model and index now (bots call this at start, not on the first question)."""

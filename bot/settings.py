@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     guild_max_heavy: int = Field(default=3, ge=1, le=100, alias="TUTOR_GUILD_MAX_HEAVY")
     max_queued_heavy: int = Field(default=50, ge=1, le=1000, alias="TUTOR_MAX_QUEUED_HEAVY")
 
+    # Optional LLM answers over any OpenAI-compatible server (unset base URL = extractive only)
+    llm_base_url: str | None = Field(default=None, alias="LLM_BASE_URL")
+    llm_model: str | None = Field(default=None, alias="LLM_MODEL")
+    llm_api_key: SecretStr | None = Field(default=None, alias="LLM_API_KEY")
+    llm_timeout_s: float = Field(default=30.0, gt=0, le=600, alias="LLM_TIMEOUT_S")
+    llm_max_tokens: int = Field(default=600, ge=16, le=32_000, alias="LLM_MAX_TOKENS")
+    llm_history_turns: int = Field(default=6, ge=0, le=50, alias="LLM_HISTORY_TURNS")
+
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"

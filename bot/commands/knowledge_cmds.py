@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from bot.commands.registry import Option, command
 from bot.reply import Reply, Source
@@ -11,6 +13,9 @@ from knowledge.answerer import Answer
 from knowledge.query import MAX_QUERY_CHARS, validate_query
 from knowledge.retriever import Hit
 from knowledge.topics import ROADMAP, resolve_topic
+
+if TYPE_CHECKING:
+    from bot.llm.backend import AnswerResult
 
 MAX_SEARCH_K = 20
 SNIPPET_CHARS = 300
@@ -47,10 +52,20 @@ def answer_reply(answer: Answer) -> Reply:
 QUESTION = Option("question", "Your question, in plain words", required=True, max_length=MAX_QUERY_CHARS, rest_of_line=True)
 
 
+def result_reply(result: "AnswerResult") -> Reply:
+    """The Reply for a backend's answer: exactly :func:`answer_reply` for a plain extractive
+    answer; an LLM answer adds a note/footer, demo images and tables in ``extra``/``images``."""
+    reply = answer_reply(result.answer)
+    extra = result.reply_extra()
+    if not (extra or result.images or result.tables):
+        return reply
+    return replace(reply, images=result.images, tables=result.tables, extra={**reply.extra, **extra})
+
+
 @command("ask", "Ask a concept question; answered from our articles, with sources", QUESTION,
          example="/ask why does my 20-layer sigmoid net stop learning?", needs_knowledge=True)
 def ask(services: Services, question: str) -> Reply:
-    return answer_reply(services.answerer.answer(validate_query(question)))
+    return result_reply(services.answer_backend.answer(validate_query(question)))
 
 
 @command(

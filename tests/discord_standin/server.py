@@ -160,6 +160,7 @@ OPT_STRING, OPT_INTEGER, OPT_BOOLEAN, OPT_USER, OPT_CHANNEL, OPT_ROLE, OPT_MENTI
     3, 4, 5, 6, 7, 8, 9, 10, 11,
 )
 
+_RECORD_KEY: Any = web.RequestKey("standin_record", object) if hasattr(web, "RequestKey") else "standin_record"
 _NAME_RE = re.compile(r"^[-_'\w]{1,32}$")
 _FILE_FIELD_RE = re.compile(r"^files\[(\d+)\]$")
 
@@ -1048,6 +1049,7 @@ class DiscordStandIn:
         self.gateway_received: List[Dict[str, Any]] = []
         self.identify_payloads: List[Dict[str, Any]] = []
         self.resumes: List[Dict[str, Any]] = []
+        self.gateway_connects: List[Dict[str, Any]] = []  # query params + negotiated compression
         self.cdn: Dict[int, AttachmentRecord] = {}
         self._failures: List[Dict[str, Any]] = []
 
@@ -1091,9 +1093,12 @@ class DiscordStandIn:
     async def start(self) -> "DiscordStandIn":
         app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024 * 1024)
         self._add_routes(app)
-        self._runner = web.AppRunner(app, access_log=None)
+        try:
+            self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        except TypeError:  # older aiohttp: shutdown_timeout lives on the site
+            self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, shutdown_timeout=1.0)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self.port = self._runner.addresses[0][1]
         log.info("Discord stand-in listening on %s", self.base_url)
@@ -1203,6 +1208,10 @@ class DiscordStandIn:
             if now >= quiet_at or now >= deadline:
                 return
             await asyncio.sleep(min(quiet_at, deadline) - now)
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
+        """Wait (event-driven, no polling) until ``predicate()`` is truthy; return its value."""
+        return await self._wait_for(predicate, timeout, lambda: what)
 
     async def wait_until_connected(self, timeout: float = 5.0) -> None:
         await self._wait_for(
@@ -1365,6 +1374,7 @@ class DiscordStandIn:
             compress = None
         conn = _Connection(ws, compress)
         self._connections.append(conn)
+        self.gateway_connects.append({**dict(q), "negotiated_compression": compress, "at": _now()})
         conn.writer = asyncio.create_task(self._writer(conn), name="standin-gateway-writer")
         log.debug("gateway connection: v=%s encoding=%s compress=%s", q.get("v"), encoding, compress)
         try:
@@ -1554,7 +1564,7 @@ class DiscordStandIn:
         if request.path == "/gateway":
             return await handler(request)
         rec = RequestRecord(request.method, request.path, dict(request.query), _now())
-        request["standin_record"] = rec
+        request[_RECORD_KEY] = rec
         self.requests.append(rec)
         try:
             for f in self._failures:
@@ -1606,7 +1616,7 @@ class DiscordStandIn:
             raw = await request.read()
             if raw:
                 payload = json.loads(raw)
-        rec = request.get("standin_record")
+        rec = request.get(_RECORD_KEY)
         if rec is not None:
             rec.json = payload
         return payload, files
@@ -1656,7 +1666,7 @@ class DiscordStandIn:
 
     async def _unknown(self, request: web.Request) -> web.Response:
         body = await request.read()
-        rec: RequestRecord = request["standin_record"]
+        rec: RequestRecord = request[_RECORD_KEY]
         rec.unknown = True
         self.unknown_requests.append(rec)
         log.error(
@@ -2223,8 +2233,10 @@ class DiscordStandIn:
         payload, files = await self._body(request)
         _validate_message(payload, files, require_content=True)
         _, _, guild = self._interaction_location(h)
-        if h._first_followup_edits_original and h.original is not None and h.original.loading:
-            # After a type-5 defer, Discord turns the first follow-up into the original response.
+        if (h._first_followup_edits_original and h.original is not None and h.original.loading
+                and not h.original.deleted):
+            # After a type-5 defer, Discord turns the first follow-up into the original response
+            # (unless the deferred "thinking…" message was deleted: then it is a new message).
             msg = h.original
             atts = self._make_attachments(msg.channel_id, payload, files, msg.attachments, msg.ephemeral)
             self._apply_message_data(msg, {k: v for k, v in payload.items() if k != "flags"}, atts, guild, edit=True)

@@ -1,0 +1,549 @@
+"""Answer backends: how ``/ask`` turns a question into a cited answer.
+
+:class:`ExtractiveBackend` is the existing answerer (quoted sentences, no model). It is the
+default, and with no LLM configured ``/ask`` behaves exactly as before.
+
+:class:`OpenAIChatBackend` writes the answer with a chat model on any OpenAI-compatible server
+(Ollama, llama.cpp server, vLLM, a hosted API) through the official ``openai`` SDK:
+
+1. retrieval and abstention are the extractive answerer's — if it abstains, the model is not
+   called (it is never asked to invent an answer); its extractive answer is kept as the fallback;
+2. the prompt holds the retrieved passages numbered and delimited (:mod:`bot.llm.prompt`);
+3. the model may call the demo commands as function tools (:mod:`bot.llm.tools_schema`); the
+   arguments are validated like a slash command's, the results go back to the model and the
+   images to the student;
+4. the answer's [n] citations are checked against the passages (:mod:`bot.llm.citations`);
+5. on an error, a timeout or an empty answer the extractive answer is returned with a note.
+
+Both backends offer a blocking :meth:`answer` (what the ``ask`` command calls, in a worker
+thread on Discord) and an async :meth:`stream_answer` for front ends that edit a message as
+tokens arrive (see :mod:`bot.llm.streaming`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from bot.llm.citations import CitationReport, CitationRewriter, verify_citations
+from bot.llm.conversation import DEFAULT_HISTORY_TURNS, Turn, make_turn, select_history
+from bot.llm.prompt import Prompt, build_prompt
+from bot.llm.streaming import Final, StreamEvent, TextDelta, ToolFinished, ToolStarted
+from bot.reply import Image, Reply, Table
+from knowledge.answerer import Answer, Citation, ExtractiveAnswerer
+from knowledge.query import MAX_QUERY_CHARS, validate_query
+from tools.errors import UserInputError
+
+if TYPE_CHECKING:
+    from bot.commands.registry import CommandSpec
+    from bot.llm.tools_schema import ToolCatalog
+
+log = logging.getLogger(__name__)
+
+ToolRunner = Callable[["CommandSpec", dict[str, Any]], Awaitable[Reply]]
+Emit = Callable[[StreamEvent], None]
+
+MAX_TOOL_ROUNDS = 2  # model → tools → model → tools → model (the last round may not call tools)
+MAX_CALLS_PER_ROUND = 2
+TOOL_SUMMARY_CHARS = 1_500
+TOOL_DATA_CHARS = 3_000
+TEMPERATURE = 0.2
+NO_KEY = "no-key"  # local servers ignore the key; the SDK wants one
+_THINK_RE = re.compile(r"<think>.*?</think>\s*", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    """One tool call of the model: the command, its validated arguments, and how it went."""
+
+    command: str
+    arguments: dict[str, Any]
+    ok: bool
+    error: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"command": self.command, "arguments": self.arguments, "ok": self.ok}
+        if self.error:
+            data["error"] = self.error
+        return data
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    """A backend's answer. ``answer`` has the same shape as the extractive answerer's (text with
+    [n] markers, ``citations[i].number == i + 1``); the rest is what an LLM answer adds."""
+
+    answer: Answer
+    backend: str = "extractive"
+    note: str = ""
+    fallback: bool = False
+    images: tuple[Image, ...] = ()
+    tables: tuple[Table, ...] = ()
+    tool_runs: tuple[ToolRun, ...] = ()
+    citation_check: CitationReport | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
+
+    @property
+    def text(self) -> str:
+        return self.answer.text
+
+    @property
+    def abstained(self) -> bool:
+        return self.answer.abstained
+
+    def turn(self) -> Turn:
+        """This exchange as conversation history (for the next follow-up in the thread)."""
+        return make_turn(self.answer.question, self.answer.text)
+
+    def reply_extra(self) -> dict[str, Any]:
+        """What goes into ``Reply.extra``; empty for a plain extractive answer (so its Reply is
+        exactly what ``/ask`` always produced). ``footer`` is shown by every front end."""
+        extra: dict[str, Any] = {}
+        if self.backend != "extractive":
+            extra["backend"] = self.backend
+        if self.fallback:
+            extra["fallback"] = True
+        if self.note:
+            extra["note"] = self.note
+            extra["footer"] = self.note
+        elif self.backend != "extractive":
+            extra["footer"] = f"Written by {self.backend.removeprefix('llm:')} from the passages in Sources."
+        if self.citation_check is not None and self.citation_check.flagged:
+            extra["citations_removed"] = list(self.citation_check.removed)
+        if self.tool_runs:
+            extra["tools"] = [run.as_dict() for run in self.tool_runs]
+        return extra
+
+
+@runtime_checkable
+class AnswerBackend(Protocol):
+    name: str
+
+    def answer(self, question: str, history: Sequence[Turn] = ()) -> AnswerResult:
+        """Blocking; call from a worker thread (or the CLI)."""
+        ...
+
+    def stream_answer(self, question: str, history: Sequence[Turn] = (), *,
+                      run_tool: ToolRunner | None = None) -> AsyncIterator[StreamEvent]:
+        """Events ending with exactly one :class:`~bot.llm.streaming.Final`."""
+        ...
+
+
+def followup_query(question: str, history: Sequence[Turn]) -> str:
+    """A retrieval query for a follow-up ("and why is that?"): the previous question + this one."""
+    if not history:
+        return question
+    combined = f"{history[-1].question} {question}"
+    return combined[-MAX_QUERY_CHARS:]
+
+
+def retrieve(answerer: ExtractiveAnswerer, question: str, history: Sequence[Turn] = ()) -> Answer:
+    """The extractive answer (with the retrieved passages). A follow-up that abstains on its own
+    is retried together with the thread's previous question; without history this is exactly
+    ``answerer.answer(question)``."""
+    answer = answerer.answer(question)
+    if answer.abstained and history:
+        alternative = answerer.answer(followup_query(question, history))
+        if not alternative.abstained:
+            return replace(alternative, question=question)
+    return answer
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 3)
+
+
+class ExtractiveBackend:
+    """The quoted, model-free answerer (the default)."""
+
+    name = "extractive"
+
+    def __init__(self, answerer: ExtractiveAnswerer) -> None:
+        self.answerer = answerer
+
+    def answer(self, question: str, history: Sequence[Turn] = ()) -> AnswerResult:
+        started = time.perf_counter()
+        answer = retrieve(self.answerer, validate_query(question), history)
+        return AnswerResult(answer, timings_ms={"retrieval_ms": _ms(started)})
+
+    async def stream_answer(self, question: str, history: Sequence[Turn] = (), *,
+                            run_tool: ToolRunner | None = None) -> AsyncIterator[StreamEvent]:
+        question = validate_query(question)
+        yield Final(await asyncio.to_thread(self.answer, question, history))
+
+
+class LLMError(Exception):
+    """The model answered, but not with anything usable."""
+
+
+@dataclass
+class _Call:
+    id: str = ""
+    name: str = ""
+    arguments: str = ""
+
+
+@dataclass
+class _Exchange:
+    """What one answer's model calls produced (filled in as it streams)."""
+
+    texts: list[str] = field(default_factory=list)
+    tool_runs: list[ToolRun] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    truncated: bool = False
+    first_token_at: float | None = None
+
+
+def _clip(text: str, limit: int) -> str:
+    text = (text or "").strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _clip_data(data: Any, limit: int = TOOL_DATA_CHARS) -> Any:
+    try:
+        encoded = json.dumps(data, default=str)
+    except (TypeError, ValueError):
+        return _clip(str(data), limit)
+    if len(encoded) <= limit:
+        return json.loads(encoded)
+    return encoded[: limit - 12] + "…(truncated)"
+
+
+def _describe(err: BaseException, timeout_s: float) -> str:
+    import openai
+
+    if isinstance(err, (TimeoutError, asyncio.TimeoutError, openai.APITimeoutError)):
+        return f"did not answer within {timeout_s:g} s"
+    if isinstance(err, openai.APIStatusError):
+        return f"returned an error (HTTP {err.status_code})"
+    if isinstance(err, openai.APIConnectionError):
+        return "could not be reached"
+    if isinstance(err, LLMError):
+        return str(err)
+    return "failed"
+
+
+class OpenAIChatBackend:
+    """Generated, cited answers from an OpenAI-compatible chat-completions server."""
+
+    def __init__(self, answerer: ExtractiveAnswerer, *, base_url: str, model: str, api_key: str | None = None,
+                 timeout_s: float = 30.0, max_tokens: int = 600, history_turns: int = DEFAULT_HISTORY_TURNS,
+                 services: Any = None, tools: "ToolCatalog | bool | None" = True, tool_timeout_s: float = 60.0,
+                 max_retries: int = 1, temperature: float = TEMPERATURE) -> None:
+        if tools is True:
+            from bot.llm.tools_schema import ToolCatalog
+
+            tools = ToolCatalog.from_registry()
+        self.answerer = answerer
+        self.base_url = base_url
+        self.model = model
+        self.api_key = api_key or NO_KEY
+        self.timeout_s = timeout_s
+        self.max_tokens = max_tokens
+        self.history_turns = history_turns
+        self.services = services
+        self.tools: ToolCatalog | None = tools or None
+        self.tool_schemas = self.tools.schemas() if self.tools else []
+        self.tools_supported = True  # turned off when the server says the model can't use tools
+        self.tool_timeout_s = tool_timeout_s
+        self.max_retries = max_retries
+        self.temperature = temperature
+        self.name = f"llm:{model}"
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+
+    # ------------------------------------------------------------------ clients
+    def new_client(self) -> Any:
+        from openai import AsyncOpenAI
+
+        return AsyncOpenAI(base_url=self.base_url, api_key=self.api_key, timeout=self.timeout_s,
+                           max_retries=self.max_retries)
+
+    def client(self) -> Any:
+        """The client of the running event loop (connections are reused between answers)."""
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._clients[loop] = self.new_client()
+        return client
+
+    async def aclose(self) -> None:
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.close()
+
+    # ------------------------------------------------------------------ public API
+    def answer(self, question: str, history: Sequence[Turn] = ()) -> AnswerResult:
+        """Blocking answer (no streaming); runs its own event loop, so call it from a thread."""
+
+        async def run() -> AnswerResult:
+            client = self.new_client()
+            try:
+                return await self.run(client, question, history, None, lambda event: None)
+            finally:
+                await client.close()
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(run())
+        with ThreadPoolExecutor(1) as pool:  # called from async code by mistake: don't nest loops
+            return pool.submit(asyncio.run, run()).result()
+
+    async def stream_answer(self, question: str, history: Sequence[Turn] = (), *,
+                            run_tool: ToolRunner | None = None) -> AsyncIterator[StreamEvent]:
+        """Text deltas, tool events, then one Final. ``run_tool(spec, kwargs) -> Reply`` runs a
+        demo the model asked for (Discord: ``bot.runner.run``, which pools heavy demos and
+        enforces the tool timeout); default: a thread with ``tool_timeout_s``."""
+        question = validate_query(question)  # a bad question fails before anything is sent
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        done = object()
+
+        async def produce() -> None:
+            try:
+                queue.put_nowait(Final(await self.run(self.client(), question, history, run_tool, queue.put_nowait)))
+            except Exception as err:  # raised in the consumer
+                queue.put_nowait(err)
+            finally:
+                queue.put_nowait(done)
+
+        # The model calls run in a task of their own, so their timeouts never straddle a yield.
+        task = asyncio.create_task(produce())
+        try:
+            while True:
+                item = await queue.get()
+                if item is done:
+                    break
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+        finally:
+            await _cancel(task)
+
+    # ------------------------------------------------------------------ one answer
+    async def run(self, client: Any, question: str, history: Sequence[Turn], run_tool: ToolRunner | None,
+                  emit: Emit) -> AnswerResult:
+        started = time.perf_counter()
+        question = validate_query(question)
+        history = select_history(history, self.history_turns)
+        grounded = await asyncio.to_thread(retrieve, self.answerer, question, history)
+        timings = {"retrieval_ms": _ms(started)}
+        if grounded.abstained:  # nothing to ground an answer on: the model is not asked
+            return AnswerResult(grounded, timings_ms=timings)
+
+        mark = time.perf_counter()
+        prompt = build_prompt(question, [h.chunk for h in grounded.passages], history,
+                              tools=bool(self.tool_schemas) and self.tools_supported)
+        timings["prompt_ms"] = _ms(mark)
+
+        mark = time.perf_counter()
+        exchange = _Exchange()
+        try:
+            await self._converse(client, prompt, run_tool, emit, exchange)
+            raw = _THINK_RE.sub("", "\n\n".join(t.strip() for t in exchange.texts if t.strip())).strip()
+            if not raw:
+                raise LLMError("returned an empty answer")
+        except Exception as err:
+            timings["llm_ms"] = _ms(mark)
+            reason = _describe(err, self.timeout_s)
+            if reason == "failed":
+                log.exception("LLM call failed; answering extractively")
+            else:
+                log.warning("LLM %s; answering extractively", reason)
+            return AnswerResult(
+                grounded, note=f"The language model {reason}, so this answer is quoted from our articles instead.",
+                fallback=True, images=tuple(exchange.images), tables=tuple(exchange.tables),
+                tool_runs=tuple(exchange.tool_runs), timings_ms=timings)
+        timings["llm_ms"] = _ms(mark)
+        if exchange.first_token_at is not None:
+            timings["first_token_ms"] = round((exchange.first_token_at - started) * 1000, 3)
+
+        mark = time.perf_counter()
+        result = self._finish(question, grounded, prompt, raw, exchange, timings)
+        timings["post_ms"] = _ms(mark)
+        return result
+
+    def _finish(self, question: str, grounded: Answer, prompt: Prompt, raw: str, exchange: _Exchange,
+                timings: dict[str, float]) -> AnswerResult:
+        report = verify_citations(raw, prompt.passage_texts())
+        citations = [Citation(i + 1, prompt.passages[n - 1]) for i, n in enumerate(report.cited)]
+        text = report.text + (" …" if exchange.truncated else "")
+        notes = []
+        if report.flagged:
+            count = len(report.out_of_range) + len(report.unsupported)
+            notes.append(f"{count} citation{'s' if count > 1 else ''} that matched no passage "
+                         f"{'were' if count > 1 else 'was'} removed.")
+        if not citations and not any(run.ok for run in exchange.tool_runs):
+            notes.append("This answer cites none of our articles; check it against the passages.")
+        if exchange.truncated:
+            notes.append("The answer was cut at the length limit.")
+        answer = Answer(question, text, False, citations, grounded.passages, grounded.best_score)
+        return AnswerResult(answer, backend=self.name, note=" ".join(notes), images=tuple(exchange.images),
+                            tables=tuple(exchange.tables), tool_runs=tuple(exchange.tool_runs),
+                            citation_check=report, timings_ms=timings)
+
+    # ------------------------------------------------------------------ the model
+    async def _converse(self, client: Any, prompt: Prompt, run_tool: ToolRunner | None, emit: Emit,
+                        exchange: _Exchange) -> None:
+        messages = list(prompt.messages)
+        rewriter = CitationRewriter(len(prompt.passages))
+        for round_no in range(MAX_TOOL_ROUNDS + 1):
+            last = round_no == MAX_TOOL_ROUNDS
+            async with asyncio.timeout(self.timeout_s):
+                content, calls, finish = await self._round(client, messages, last, rewriter, emit, exchange)
+            if content.strip():
+                exchange.texts.append(content)
+            if not calls or last:
+                exchange.truncated = finish == "length"
+                break
+            messages.append({
+                "role": "assistant",
+                "content": content or None,
+                "tool_calls": [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                               for c in calls],
+            })
+            for i, call in enumerate(calls):
+                if i < MAX_CALLS_PER_ROUND:
+                    payload = await self._call_tool(call, run_tool, emit, exchange)
+                else:
+                    payload = {"error": f"too many tool calls at once; make at most {MAX_CALLS_PER_ROUND}"}
+                messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(payload)})
+        tail = rewriter.flush()
+        if tail:
+            emit(TextDelta(tail))
+
+    async def _round(self, client: Any, messages: list[dict[str, Any]], last: bool, rewriter: CitationRewriter,
+                     emit: Emit, exchange: _Exchange) -> tuple[str, list[_Call], str | None]:
+        import openai
+
+        kwargs: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": self.max_tokens,
+                                  "temperature": self.temperature, "stream": True}
+        if self.tool_schemas and self.tools_supported:
+            kwargs["tools"] = self.tool_schemas
+            if last:
+                kwargs["tool_choice"] = "none"
+        try:
+            stream = await client.chat.completions.create(**kwargs)
+        except openai.BadRequestError as err:
+            if "tools" not in kwargs or "tool" not in str(err).lower():
+                raise
+            log.warning("the server rejected tools for model %s (%s); answering without tools", self.model, err)
+            self.tools_supported = False
+            kwargs.pop("tools")
+            kwargs.pop("tool_choice", None)
+            stream = await client.chat.completions.create(**kwargs)
+        parts: list[str] = []
+        calls: dict[int, _Call] = {}
+        finish: str | None = None
+        async with stream:
+            async for chunk in stream:
+                if not chunk.choices:
+                    continue
+                choice = chunk.choices[0]
+                delta = choice.delta
+                if delta is not None and delta.content:
+                    piece = delta.content
+                    if not parts and exchange.texts:
+                        piece = "\n\n" + piece  # text after a tool call starts a new paragraph
+                    parts.append(delta.content)
+                    shown = rewriter.feed(piece)
+                    if shown:
+                        if exchange.first_token_at is None:
+                            exchange.first_token_at = time.perf_counter()
+                        emit(TextDelta(shown))
+                for pos, tool_call in enumerate((delta.tool_calls if delta is not None else None) or []):
+                    call = calls.setdefault(tool_call.index if tool_call.index is not None else pos, _Call())
+                    if tool_call.id:
+                        call.id = tool_call.id
+                    function = tool_call.function
+                    if function is not None:
+                        if function.name and function.name != call.name:
+                            call.name += function.name
+                        if function.arguments:
+                            call.arguments += function.arguments
+                if choice.finish_reason:
+                    finish = choice.finish_reason
+        ordered = [calls[i] for i in sorted(calls)]
+        for i, call in enumerate(ordered):
+            call.id = call.id or f"call_{i}"
+        return "".join(parts), ordered, finish
+
+    # ------------------------------------------------------------------ tools
+    async def _run_tool_default(self, spec: "CommandSpec", kwargs: dict[str, Any]) -> Reply:
+        from bot.commands.registry import call_handler
+
+        return await asyncio.wait_for(asyncio.to_thread(call_handler, spec, self.services, kwargs),
+                                      self.tool_timeout_s)
+
+    async def _call_tool(self, call: _Call, run_tool: ToolRunner | None, emit: Emit,
+                         exchange: _Exchange) -> dict[str, Any]:
+        from bot.llm.tools_schema import ToolArgumentError
+
+        assert self.tools is not None
+        try:
+            spec, kwargs = self.tools.validate(call.name, call.arguments)
+        except ToolArgumentError as err:  # the model's mistake: it gets the message and may retry
+            exchange.tool_runs.append(ToolRun(call.name, {}, False, str(err)))
+            return {"error": str(err), "hint": "fix the arguments and call again, or answer without the tool"}
+        emit(ToolStarted(spec.name, dict(kwargs)))
+        try:
+            reply = await (run_tool or self._run_tool_default)(spec, kwargs)
+            error = reply.text if reply.is_error else ""
+        except UserInputError as err:
+            reply, error = None, str(err)
+        except (TimeoutError, asyncio.TimeoutError):
+            reply, error = None, f"/{spec.name} took longer than {self.tool_timeout_s:g} s and was stopped"
+        except Exception as err:  # a demo failing must not fail the answer
+            log.warning("demo /%s failed as a tool call", spec.name, exc_info=True)
+            reply, error = None, f"/{spec.name} failed: {_clip(str(err), 200) or type(err).__name__}"
+        exchange.tool_runs.append(ToolRun(spec.name, dict(kwargs), not error, error))
+        emit(ToolFinished(spec.name, not error, error))
+        if error or reply is None:
+            return {"command": f"/{spec.name}", "error": error}
+        exchange.images.extend(reply.images)
+        exchange.tables.extend(reply.tables)
+        return {
+            "command": f"/{spec.name}",
+            "arguments": kwargs,
+            "summary": _clip(reply.text, TOOL_SUMMARY_CHARS),
+            "data": _clip_data(reply.data),
+            "images": [{"filename": im.filename, "description": im.description} for im in reply.images],
+            "note": "The student sees these images below your answer." if reply.images else "",
+        }
+
+
+async def _cancel(task: asyncio.Task[Any]) -> None:
+    if task.done():
+        return
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
+    except Exception:  # already reported through the queue
+        pass
+
+
+def build_backend(services: Any) -> AnswerBackend:
+    """The backend the settings ask for: extractive unless ``LLM_BASE_URL`` (and ``LLM_MODEL``) are set."""
+    settings = services.settings
+    if not settings.llm_base_url:
+        return ExtractiveBackend(services.answerer)
+    if not settings.llm_model:
+        log.error("LLM_BASE_URL is set but LLM_MODEL is not; answering extractively")
+        return ExtractiveBackend(services.answerer)
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key is not None else None
+    return OpenAIChatBackend(
+        services.answerer, base_url=settings.llm_base_url, model=settings.llm_model, api_key=key,
+        timeout_s=settings.llm_timeout_s, max_tokens=settings.llm_max_tokens,
+        history_turns=settings.llm_history_turns, services=services, tool_timeout_s=settings.tool_timeout_s)

@@ -1,0 +1,168 @@
+"""What ``stream_answer`` yields, and a throttle that turns it into at most ~1 message edit/second.
+
+``backend.stream_answer(question, history)`` is an async iterator of events:
+
+* :class:`TextDelta` — more answer text (citations already range-checked and renumbered);
+* :class:`ToolStarted` / :class:`ToolFinished` — the model ran a demo;
+* :class:`Final` — always last, exactly once: the checked answer (``.result``) and the
+  platform-neutral ``.reply`` to render with sources (it may be the extractive fallback, whose
+  text replaces whatever was streamed).
+
+:func:`throttle_edits` consumes those events and yields :class:`Edit` snapshots of the whole
+text so far — the first as soon as text arrives, then no more often than ``interval_s`` (text
+that arrives in between is flushed by a timer, not only when the next token comes), and a last
+``final=True`` edit carrying the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Union
+
+if TYPE_CHECKING:
+    from bot.llm.backend import AnswerResult
+    from bot.reply import Reply
+
+EDIT_INTERVAL_S = 1.0
+PREVIEW_CHARS = 1_900  # a Discord message holds 2,000 characters
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolStarted:
+    command: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ToolFinished:
+    command: str
+    ok: bool
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Final:
+    result: "AnswerResult"
+
+    @property
+    def reply(self) -> "Reply":
+        from bot.commands.knowledge_cmds import result_reply
+
+        return result_reply(self.result)
+
+
+StreamEvent = Union[TextDelta, ToolStarted, ToolFinished, Final]
+
+
+@dataclass(frozen=True)
+class Edit:
+    """What the message should show now: the answer so far and a status line (e.g. a running demo)."""
+
+    text: str
+    status: str = ""
+    final: bool = False
+    result: "AnswerResult | None" = None
+
+    def preview(self, limit: int = PREVIEW_CHARS) -> str:
+        """Text for a plain message edit while streaming (clipped; status in italics below)."""
+        body = self.text.strip()
+        tail = f"\n\n*{self.status}*" if self.status else ""
+        room = max(0, limit - len(tail))
+        if len(body) > room:
+            body = body[: max(0, room - 1)].rstrip() + "…"
+        return (body + tail).strip() or "…"
+
+    @property
+    def reply(self) -> "Reply | None":
+        return Final(self.result).reply if self.result is not None else None
+
+
+class EditThrottle:
+    """``due()`` at most once per ``interval_s``; ``mark()`` after each edit."""
+
+    def __init__(self, interval_s: float = EDIT_INTERVAL_S, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval_s = interval_s
+        self._clock = clock
+        self._last = float("-inf")
+
+    def remaining(self) -> float:
+        return max(0.0, self._last + self.interval_s - self._clock())
+
+    def due(self) -> bool:
+        return self.remaining() <= 0.0
+
+    def mark(self) -> None:
+        self._last = self._clock()
+
+    async def wait(self) -> None:
+        delay = self.remaining()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+_END = object()
+
+
+async def throttle_edits(events: AsyncIterator[StreamEvent], interval_s: float = EDIT_INTERVAL_S,
+                         final_waits: bool = True) -> AsyncIterator[Edit]:
+    """Snapshots of the streamed answer for message edits, at most one per ``interval_s``.
+
+    The events are read in a task of their own, so a slow edit never stalls the model's stream.
+    ``final_waits`` keeps the last edit within the rate too (it may wait up to ``interval_s``).
+    """
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    async def pump() -> None:
+        try:
+            async for event in events:
+                queue.put_nowait(event)
+        except Exception as err:  # handed to the consumer, raised there
+            queue.put_nowait(err)
+        finally:
+            queue.put_nowait(_END)
+
+    task = asyncio.create_task(pump())
+    throttle = EditThrottle(interval_s)
+    text, status, dirty = "", "", False
+    try:
+        while True:
+            timeout = throttle.remaining() if dirty else None
+            try:
+                event = await asyncio.wait_for(queue.get(), timeout) if timeout is not None else await queue.get()
+            except asyncio.TimeoutError:
+                event = None  # the timer: flush what arrived since the last edit
+            if event is _END:
+                break
+            if isinstance(event, BaseException):
+                raise event
+            if isinstance(event, Final):
+                if final_waits:
+                    await throttle.wait()
+                throttle.mark()
+                yield Edit(event.result.answer.text, "", True, event.result)
+                return
+            if isinstance(event, TextDelta):
+                text += event.text
+                dirty = dirty or bool(event.text)
+            elif isinstance(event, ToolStarted):
+                status, dirty = f"running /{event.command}…", True
+            elif isinstance(event, ToolFinished):
+                status = "" if event.ok else f"/{event.command} failed: {event.error[:120]}"
+                dirty = True
+            if dirty and throttle.due():
+                throttle.mark()
+                dirty = False
+                yield Edit(text, status)
+    finally:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
