@@ -249,3 +249,37 @@ def test_long_article_is_paged_with_buttons(services, tmp_path):
         assert handle.original.embed["description"] != cb.embed["description"]
 
     run(services, lambda s: make_settings(tmp_path), scenario)
+
+
+def test_sigterm_shuts_down_gracefully_finishing_in_flight_work(services, tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from bot.frontends import discord_bot
+
+    bots: list[TutorBot] = []
+    real_init = TutorBot.__init__
+
+    def remember(self, settings, services_arg=None):
+        real_init(self, settings, services=services)
+        bots.append(self)
+
+    monkeypatch.setattr(TutorBot, "__init__", remember)
+
+    async def main() -> None:
+        async with DiscordStandIn() as standin:
+            settings = make_settings(tmp_path, discord_token=standin.token)
+            serve = asyncio.create_task(discord_bot._serve(settings))
+            await standin.wait_until_connected(60)
+            await asyncio.wait_for(bots[0].wait_until_ready(), 60)
+            handle = await standin.send_slash_command("demo activations")
+            assert (await handle.wait_for_response(timeout=5)).type == 5
+            os.kill(os.getpid(), signal.SIGTERM)
+            await asyncio.wait_for(serve, 60)
+            final = handle.original
+            assert not final.loading and final.attachments  # the in-flight demo finished first
+            assert bots[0].is_closed()
+            with pytest.raises(Exception):
+                bots[0].store.stats()  # the database connection was closed
+
+    asyncio.run(asyncio.wait_for(main(), TEST_TIMEOUT_S))
