@@ -283,3 +283,71 @@ def test_sigterm_shuts_down_gracefully_finishing_in_flight_work(services, tmp_pa
                 bots[0].store.stats()  # the database connection was closed
 
     asyncio.run(asyncio.wait_for(main(), TEST_TIMEOUT_S))
+
+
+CSV = ("hours,prior,passed\n" + "\n".join(
+    f"{h},{p},{int(h * 0.8 + p * 0.5 + (i % 3) > 6)}" for i, (h, p) in enumerate(
+        [(x % 9 + 1, (x * 7) % 5 + 1) for x in range(60)]))).encode()
+
+HAPPY_PATHS: list[tuple[str, dict[str, Any], dict[str, Any], bool]] = [
+    # (command, options, attachments, expects an image)
+    ("ask", {"question": "how do I read an odds ratio?"}, {}, False),
+    ("search", {"query": "otsu threshold", "k": 3}, {}, False),
+    ("explain", {"topic": "focal-loss"}, {}, False),
+    ("roadmap", {}, {}, False),
+    ("help", {"command": "ask"}, {}, False),
+    ("plot gradient-flow", {"depth": 8, "compare": True}, {}, True),
+    ("demo activations", {}, {}, True),
+    ("demo batchnorm", {"steps": 20}, {}, True),
+    ("metrics confusion-matrix", {"matrix": "50 10; 5 35", "labels": "cat,dog"}, {}, True),
+    ("metrics pr-curve", {"scenario": "cancer"}, {}, True),
+    ("embeddings compare", {"word": "bank", "sentence1": "I sat on the river bank",
+                            "sentence2": "I deposited cash at the bank"}, {}, True),
+    ("embeddings neighbours", {"word": "frog", "k": 5}, {}, True),
+    ("embeddings analogy", {"expression": "king - man + woman"}, {}, True),
+    ("demo focal-loss", {}, {}, True),
+    ("demo feature-scaling", {}, {}, True),
+    ("demo logistic", {"dataset": "wine_binary"}, {}, True),
+    ("demo logistic", {"target": "passed"}, {"file": ("grades.csv", CSV)}, True),
+    ("demo tuning", {"budget": 5}, {}, True),
+    ("image", {"op": "clahe"}, {}, True),
+]
+
+
+def test_every_command_happy_path_through_discord(services, tmp_path):
+    """Each slash command end to end: acknowledged within Discord's 3 s, then a real reply
+    (with a PNG attached for every plotting command)."""
+
+    async def scenario(standin: DiscordStandIn, bot: TutorBot) -> None:
+        problems = []
+        for command, options, files, wants_image in HAPPY_PATHS:
+            uploads = {k: UploadFile(*v) for k, v in files.items()}
+            handle = await standin.send_slash_command(command, options, attachments=uploads or None)
+            cb = await handle.wait_for_response(timeout=3)
+            final = await handle.wait_for_final(timeout=90, predicate=lambda m: not m.loading)
+            label = f"/{command} {options}"
+            if cb.type not in (4, 5) or handle.response_latency > 3:
+                problems.append(f"{label}: not acknowledged in time")
+            elif final is None or not final.embeds:
+                problems.append(f"{label}: no embed (content {getattr(final, 'content', None)!r})")
+            elif wants_image and not (final.attachments and final.attachments[0].data.startswith(b"\x89PNG")):
+                problems.append(f"{label}: no PNG attached")
+            elif final.embeds[0].get("colour", final.embeds[0].get("color")) == 0xED4245:
+                problems.append(f"{label}: error reply {final.embeds[0].get('description')!r}")
+        assert not problems, "\n".join(problems)
+
+    run(services, lambda s: make_settings(tmp_path), scenario)
+
+
+def test_client_resumes_after_a_dropped_gateway_connection(services, tmp_path):
+    async def scenario(standin: DiscordStandIn, bot: TutorBot) -> None:
+        session_id = standin.session.id
+        standin.force_reconnect()
+        handle = await standin.send_slash_command("roadmap")
+        await standin.wait_for(lambda: standin.resumes, timeout=10, what="RESUME")
+        assert standin.resumes[0]["session_id"] == session_id
+        cb = await handle.wait_for_response(timeout=10)
+        assert cb.type == 4 and "roadmap" in cb.embed["title"].lower()
+        assert len(standin.identify_payloads) == 1  # resumed, not re-identified
+
+    run(services, lambda s: make_settings(tmp_path), scenario)
