@@ -141,26 +141,29 @@ class CitationRewriter:
     def feed(self, delta: str) -> str:
         text = self._pending + delta
         self._pending = ""
-        out: list[str] = []
+        out = ""
         while text:
             i = text.find("[")
             if i < 0:
-                out.append(text)
+                out += text
                 break
-            out.append(text[:i])
+            out += text[:i]
             rest = text[i:]
             match = CITATION_RE.match(rest)
             if match:
-                out.append(self._rewrite(match.group(1)))
+                replacement = self._rewrite(match.group(1))
+                out = out + replacement if replacement else out.rstrip(" \t")  # as verify_citations does
                 text = rest[match.end():]
                 continue
             partial = _PARTIAL_RE.match(rest)
             if partial and partial.end() == len(rest):
                 self._pending = rest  # undecided: wait for more text
                 break
-            out.append("[")
+            out += "["
             text = rest[1:]
-        return "".join(out)
+        kept = out.rstrip(" \t")  # hold trailing blanks back: a dropped citation may follow
+        self._pending = out[len(kept):] + self._pending
+        return kept
 
     def flush(self) -> str:
         pending, self._pending = self._pending, ""

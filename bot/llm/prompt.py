@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.llm.citations import strip_citations
 from bot.llm.conversation import Turn
 from knowledge.chunking import Chunk
 
@@ -89,7 +90,7 @@ def build_prompt(question: str, passages: Sequence[Chunk], history: Sequence[Tur
     for turn in history:
         messages.append({"role": "user", "content": "Earlier question from the student:\n"
                          + block("QUESTION", turn.question, nonce)})
-        messages.append({"role": "assistant", "content": defuse(turn.answer)})
+        messages.append({"role": "assistant", "content": defuse(strip_citations(turn.answer))})
     parts = ["Passages from our articles:"]
     for i, chunk in enumerate(chosen, 1):
         heading = f"{chunk.title} — {chunk.section}" if chunk.section else chunk.title
