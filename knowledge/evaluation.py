@@ -18,6 +18,9 @@ from knowledge.answerer import ExtractiveAnswerer
 from knowledge.retriever import KnowledgeBase
 
 EVAL_FILE = Path(__file__).resolve().parent.parent / "eval" / "questions.jsonl"
+# A second set written later by someone who saw neither the articles nor the first set; never
+# used for calibration, only for reporting.
+HOLDOUT_FILE = EVAL_FILE.with_name("holdout.jsonl")
 RANK_DEPTH = 10
 
 

@@ -70,3 +70,16 @@ def normalize_query(raw: str) -> str:
     if extra:
         text = f"{text} ({'; '.join(dict.fromkeys(extra))})"
     return text
+
+
+_SMALL_TALK = {
+    "hi", "hello", "hey", "heya", "yo", "sup", "hiya", "thanks", "thank", "you", "thx", "ty", "ok", "okay",
+    "cool", "nice", "great", "lol", "bye", "gm", "gn", "good", "morning", "evening", "night", "please",
+    "bot", "tutor", "there", "anyone", "help", "me", "awesome", "wow", "a", "lot", "so", "much",
+}
+
+
+def is_small_talk(text: str) -> bool:
+    """Greetings, thanks, emoji or punctuation only: nothing to look up."""
+    words = [w.lower() for w in _WORD.findall(_MENTION.sub(" ", text))]
+    return all(w in _SMALL_TALK for w in words)

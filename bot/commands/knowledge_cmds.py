@@ -10,7 +10,7 @@ from bot.commands.registry import Option, command
 from bot.reply import Reply, Source
 from bot.services import Services
 from knowledge.answerer import Answer
-from knowledge.query import MAX_QUERY_CHARS, validate_query
+from knowledge.query import MAX_QUERY_CHARS, is_small_talk, validate_query
 from knowledge.retriever import Hit
 from knowledge.topics import ROADMAP, resolve_topic
 

@@ -240,7 +240,8 @@ def sync(
 
 @app.command("eval")
 def evaluate(
-    split: Annotated[str, typer.Option("--split", help="dev | test | all")] = "test",
+    split: Annotated[str, typer.Option("--split", help="dev | test | holdout | all")] = "test",
+    questions_file: Annotated[Optional[Path], typer.Option("--file", help="Question file (JSONL).")] = None,
     calibrate: Annotated[bool, typer.Option("--calibrate", help="Pick abstention settings on dev first.")] = False,
     show_failures: Annotated[bool, typer.Option("--failures", help="List the questions that missed.")] = False,
     as_json: JsonFlag = False,
@@ -249,17 +250,24 @@ def evaluate(
     from rich.table import Table as RichTable
 
     from knowledge.answerer import ExtractiveAnswerer
-    from knowledge.evaluation import calibrate_abstention, evaluate as run_evaluation, load_questions
+    from knowledge.evaluation import (
+        EVAL_FILE, HOLDOUT_FILE, calibrate_abstention, evaluate as run_evaluation, load_questions,
+    )
 
-    if split not in {"dev", "test", "all"}:
-        raise CliUsageError(f"--split must be dev, test or all (got {split!r})")
+    if split not in {"dev", "test", "holdout", "all"}:
+        raise CliUsageError(f"--split must be dev, test, holdout or all (got {split!r})")
+    if split == "holdout" and questions_file is None:
+        questions_file = HOLDOUT_FILE
+    source = questions_file or EVAL_FILE
+    if not source.is_file():
+        raise CliUsageError(f"question file not found: {source} (expected JSONL with question/topic/split)")
     services = _services()
     answerer = services.answerer
     calibration = None
     if calibrate:
         calibration = calibrate_abstention(services.kb, load_questions(split="dev"))
         answerer = ExtractiveAnswerer(services.kb, calibration["threshold"], calibration["margin"])
-    report = run_evaluation(services.kb, answerer, load_questions(split=split), split)
+    report = run_evaluation(services.kb, answerer, load_questions(source, split=split), split)
     data = report.as_dict()
     if calibration:
         data["calibration"] = calibration

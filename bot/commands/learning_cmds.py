@@ -1,0 +1,161 @@
+"""The learning loop: /quiz, /review, /progress, /leaderboard, /forget-me and the answer buttons.
+
+Answer buttons are :class:`~bot.reply.Action` s that run the hidden command ``action quiz`` with
+the payload ``q:<session_id>:<index>:<choice>``; its feedback is ephemeral and carries the next
+question. State lives in ``<data_dir>/learning.db`` (see :mod:`bot.learning.store`).
+"""
+
+from __future__ import annotations
+
+import time
+
+from bot.commands.registry import ACTION_PREFIX, Caller, Option, command
+from bot.learning.progress import compute_progress, summary_line, topic_line, week_start
+from bot.learning.quiz import (
+    ACTION_COMMAND, DEFAULT_QUESTIONS, MAX_QUESTIONS, MIN_QUESTIONS, TopicInfo, feedback_reply, question_reply,
+    start_quiz, start_review,
+)
+from bot.learning.scheduler import describe_interval
+from bot.learning.store import store_for
+from bot.reply import Image, Reply, Table
+from bot.services import Services
+from knowledge.quiz_bank import load_bank
+from knowledge.topics import resolve_topic
+from tools.errors import UserInputError
+
+LEADERBOARD_SIZE = 10
+
+
+def _topics(services: Services) -> dict[str, TopicInfo]:
+    return {a.slug: TopicInfo(a.slug, a.title) for a in services.articles}
+
+
+def _name(user_id: int, display_name: str) -> str:
+    return display_name or f"user …{str(user_id)[-4:]}"
+
+
+@command(
+    "quiz",
+    "Quiz yourself on a topic: answer with buttons, get the explanation, review later",
+    Option("topic", "Topic slug or name, e.g. relu (default: your next topic on the roadmap)", max_length=100,
+           rest_of_line=True),
+    Option("count", f"How many questions ({MIN_QUESTIONS}-{MAX_QUESTIONS})", type=int, default=DEFAULT_QUESTIONS,
+           min_value=MIN_QUESTIONS, max_value=MAX_QUESTIONS),
+    example="/quiz topic:relu count:5",
+    wants_caller=True,
+)
+def quiz(services: Services, caller: Caller, topic: str | None = None, count: int = DEFAULT_QUESTIONS) -> Reply:
+    if isinstance(count, bool) or not isinstance(count, int) or not MIN_QUESTIONS <= count <= MAX_QUESTIONS:
+        raise UserInputError(f"count must be a whole number from {MIN_QUESTIONS} to {MAX_QUESTIONS} (got {count!r})")
+    bank = load_bank()
+    store = store_for(services)
+    if topic and topic.strip():
+        slug = resolve_topic(services.articles, topic).slug
+        if slug not in bank:
+            raise UserInputError(f"there is no quiz for {slug} yet; quizzes exist for: {', '.join(sorted(bank))}")
+        intro = ""
+    else:
+        progress = compute_progress(store, caller.user_id, services.articles)
+        nxt = progress.next_topic
+        slug = nxt.slug if nxt is not None else next(iter(t.slug for t in progress.topics if t.bank_size))
+        intro = f"Next on your roadmap: **{_topics(services)[slug].title}** (pick another with `/quiz <topic>`)."
+    session = start_quiz(store, caller, slug, count)
+    reply = question_reply(session, _topics(services), intro)
+    return Reply(text=reply.text, title=reply.title, actions=reply.actions,
+                 data={**reply.data, "session": session.id, "topic": slug, "count": session.total})
+
+
+@command("review", "Review the quiz questions that are due (spaced repetition)", example="/review",
+         wants_caller=True)
+def review(services: Services, caller: Caller) -> Reply:
+    store = store_for(services)
+    now = time.time()
+    session = start_review(store, caller, now)
+    if session is None:
+        upcoming = [row.card.due for row in store.cards(caller.user_id) if row.card.due > now]
+        when = f" Your next review is due {describe_interval(min(upcoming) - now)}." if upcoming else ""
+        return Reply(text=f"Nothing is due for review right now.{when} Learn new questions with `/quiz <topic>`.",
+                     title="Nothing to review", ephemeral=True, data={"due": 0, "next_due": min(upcoming, default=None)})
+    reply = question_reply(session, _topics(services), f"{session.total} question{'s' if session.total != 1 else ''} "
+                                                       "due for review.")
+    return Reply(text=reply.text, title=reply.title, actions=reply.actions,
+                 data={**reply.data, "session": session.id, "due": session.total})
+
+
+@command("progress", "Your progress: topics mastered along the roadmap, reviews due, streak (with a chart)",
+         example="/progress", wants_caller=True)
+def progress(services: Services, caller: Caller) -> Reply:
+    from bot.learning.charts import render_progress
+
+    result = compute_progress(store_for(services), caller.user_id, services.articles)
+    lines = [f"**{summary_line(result)}** · {result.correct_total} of {result.answered_total} answers correct", ""]
+    lines += [topic_line(t) for t in result.topics]
+    nxt = result.next_topic
+    if result.answered_total == 0:
+        lines += ["", f"No answers yet: start with `/quiz {nxt.slug if nxt else ''}`."]
+    elif nxt is not None:
+        lines += ["", f"Next up: `/quiz {nxt.slug}`" + (" · reviews waiting: `/review`" if result.due_total else "")]
+    png = render_progress(result, caller.display_name)
+    return Reply(text="\n".join(lines), title="Your progress", ephemeral=True,
+                 images=(Image("progress.png", png, "Learned share per topic and answers per day"),),
+                 data=result.to_dict())
+
+
+@command("leaderboard", "This week's quiz leaderboard for this server (correct answers)", example="/leaderboard",
+         wants_caller=True)
+def leaderboard(services: Services, caller: Caller) -> Reply:
+    store = store_for(services)
+    now = time.time()
+    since = week_start(now)
+    week = time.strftime("%Y-%m-%d", time.gmtime(since))
+    if caller.guild_id is None:
+        answered, correct = store.user_totals(caller.user_id, since)
+        return Reply(text=f"Leaderboards are per server: run `/leaderboard` in a server channel. This week you answered "
+                          f"{answered} question{'s' if answered != 1 else ''}, {correct} correctly.",
+                     title=f"Leaderboard — week of {week} (UTC)", ephemeral=True,
+                     data={"week_start": since, "guild": None, "you": {"answered": answered, "correct": correct}})
+    rows = store.leaderboard(caller.guild_id, since, LEADERBOARD_SIZE)
+    if not rows:
+        return Reply(text="Nobody has answered a quiz on this server this week yet. Be the first: `/quiz`.",
+                     title=f"Leaderboard — week of {week} (UTC)",
+                     data={"week_start": since, "guild": caller.guild_id, "rows": []})
+    medals = {1: "🥇", 2: "🥈", 3: "🥉"}
+    lines = [f"{medals.get(i, f'{i}.')} **{_name(uid, name)}** — {c} correct of {n}"
+             for i, (uid, name, c, n) in enumerate(rows, 1)]
+    mine = store.user_rank(caller.guild_id, since, caller.user_id)
+    if mine is not None and mine[0] > len(rows):
+        lines.append(f"… you are #{mine[0]} with {mine[1]} correct of {mine[2]}.")
+    elif mine is None:
+        lines.append("You have no answers this week: `/quiz` to join in.")
+    table = Table(("#", "student", "correct", "answered"),
+                  tuple((str(i), _name(uid, name), str(c), str(n)) for i, (uid, name, c, n) in enumerate(rows, 1)))
+    return Reply(text="\n".join(lines), title=f"Leaderboard — week of {week} (UTC)", tables=(table,),
+                 data={"week_start": since, "guild": caller.guild_id,
+                       "rows": [{"rank": i, "user_id": uid, "name": _name(uid, name), "correct": c, "answered": n}
+                                for i, (uid, name, c, n) in enumerate(rows, 1)],
+                       "you": None if mine is None else {"rank": mine[0], "correct": mine[1], "answered": mine[2]}})
+
+
+@command("forget-me", "Delete all your quiz answers, reviews and progress (needs confirm:true)",
+         Option("confirm", "true to really delete everything (cannot be undone)", type=bool, default=False),
+         example="/forget-me confirm:true", wants_caller=True)
+def forget_me(services: Services, caller: Caller, confirm: bool = False) -> Reply:
+    store = store_for(services)
+    if not confirm:
+        counts = store.user_row_counts(caller.user_id)
+        return Reply(
+            text=(f"This deletes all your learning data: {counts['answers']} answers, {counts['cards']} review cards "
+                  f"and {counts['sessions']} quiz sessions, and removes you from every leaderboard. It cannot be "
+                  "undone. To go ahead, run `/forget-me confirm:true`."),
+            title="Forget me?", ephemeral=True, data={"deleted": False, "would_delete": counts})
+    counts = store.forget_user(caller.user_id)
+    return Reply(text=(f"Done: deleted {counts['answers']} answers, {counts['cards']} review cards and "
+                       f"{counts['sessions']} quiz sessions. Nothing about your quizzes is left."),
+                 title="Forgotten", ephemeral=True, data={"deleted": True, "counts": counts})
+
+
+@command(f"{ACTION_PREFIX}{ACTION_COMMAND}", "Answer a quiz question (button)",
+         Option("payload", "q:<session>:<index>:<choice>", required=True, max_length=80),
+         hidden=True, wants_caller=True)
+def answer_button(services: Services, caller: Caller, payload: str) -> Reply:
+    return feedback_reply(store_for(services), caller, payload, _topics(services))

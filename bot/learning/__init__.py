@@ -1,0 +1,11 @@
+"""The learning loop: quizzes from our question bank, FSRS spaced repetition, progress and
+leaderboards, all kept in ``<data_dir>/learning.db``.
+
+* :mod:`bot.learning.scheduler` — FSRS cards and ratings (the ``fsrs`` package);
+* :mod:`bot.learning.store` — the SQLite store (WAL, versioned migrations, ``forget_user``);
+* :mod:`bot.learning.quiz` — sessions, question and feedback Replies, button payloads;
+* :mod:`bot.learning.progress` — per-user progress, streaks, leaderboards, ``progress_lines``;
+* :mod:`bot.learning.charts` — the progress PNG.
+
+The commands live in :mod:`bot.commands.learning_cmds`. Importing this package is cheap.
+"""

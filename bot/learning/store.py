@@ -1,0 +1,404 @@
+"""SQLite state of the learning loop: users, quiz sessions, answers and FSRS cards.
+
+One file, ``<data_dir>/learning.db``, in WAL mode with foreign keys on and ``synchronous=FULL``:
+an answer is acknowledged only after its transaction is on disk, so neither a killed process nor
+a power cut loses it (WAL keeps that cheap: one append and one fsync per answer). The schema is
+versioned in ``schema_migrations``; each migration runs once, in its own transaction.
+
+Recording an answer is a single transaction: check the session (owner, position, expiry), grade,
+update the FSRS card, insert the answer, advance the session. One connection per process,
+guarded by a lock (handlers run in threads); :func:`get_store` keeps one store per path.
+``forget_user`` deletes a user's every row (foreign keys cascade from ``users``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.learning.scheduler import CardState, rating_for, review
+from tools.errors import UserInputError
+
+log = logging.getLogger(__name__)
+
+DB_FILENAME = "learning.db"
+SESSION_TTL_S = 24 * 3600.0
+BUSY_TIMEOUT_S = 10.0
+EXPIRED_MESSAGE = "that question has expired, start a new /quiz"
+
+MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
+    (1, "users, sessions, answers, cards", (
+        """CREATE TABLE users (
+            user_id INTEGER PRIMARY KEY,
+            display_name TEXT NOT NULL DEFAULT '',
+            created REAL NOT NULL
+        )""",
+        """CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+            guild_id INTEGER,
+            kind TEXT NOT NULL CHECK (kind IN ('quiz', 'review')),
+            topic TEXT,
+            questions TEXT NOT NULL,
+            total INTEGER NOT NULL CHECK (total > 0),
+            position INTEGER NOT NULL DEFAULT 0,
+            correct INTEGER NOT NULL DEFAULT 0,
+            created REAL NOT NULL,
+            shown_at REAL NOT NULL,
+            finished REAL
+        )""",
+        "CREATE INDEX sessions_user ON sessions(user_id, created)",
+        """CREATE TABLE answers (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+            guild_id INTEGER,
+            session_id TEXT REFERENCES sessions(id) ON DELETE SET NULL,
+            position INTEGER,
+            question_id TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            correct INTEGER NOT NULL CHECK (correct IN (0, 1)),
+            rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 4),
+            elapsed_ms INTEGER NOT NULL,
+            answered REAL NOT NULL,
+            UNIQUE (session_id, position)
+        )""",
+        "CREATE INDEX answers_user_time ON answers(user_id, answered)",
+        "CREATE INDEX answers_guild_time ON answers(guild_id, answered)",
+        """CREATE TABLE cards (
+            user_id INTEGER NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
+            question_id TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            state INTEGER NOT NULL,
+            step INTEGER,
+            stability REAL,
+            difficulty REAL,
+            due REAL NOT NULL,
+            last_review REAL,
+            reps INTEGER NOT NULL DEFAULT 0,
+            lapses INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (user_id, question_id)
+        )""",
+        "CREATE INDEX cards_due ON cards(user_id, due)",
+    )),
+)
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+class QuizExpired(UserInputError):
+    def __init__(self, message: str = EXPIRED_MESSAGE) -> None:
+        super().__init__(message)
+
+
+class NotYourQuiz(UserInputError):
+    def __init__(self) -> None:
+        super().__init__("this quiz belongs to someone else; start your own with /quiz")
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    user_id: int
+    guild_id: int | None
+    kind: str  # quiz | review
+    topic: str | None
+    questions: tuple[dict[str, Any], ...]
+    position: int
+    correct: int
+    created: float
+    shown_at: float
+    finished: float | None
+
+    @property
+    def total(self) -> int:
+        return len(self.questions)
+
+    def expired(self, now: float) -> bool:
+        return now - self.created > SESSION_TTL_S
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    session: Session  # after the answer
+    question: dict[str, Any]
+    position: int
+    choice: int
+    correct: bool
+    rating: int
+    elapsed_s: float
+    card: CardState
+
+
+@dataclass(frozen=True)
+class CardRow:
+    question_id: str
+    topic: str
+    card: CardState
+
+
+_SESSION_COLUMNS = "id, user_id, guild_id, kind, topic, questions, position, correct, created, shown_at, finished"
+
+
+def _session(row: tuple[Any, ...]) -> Session:
+    return Session(row[0], int(row[1]), row[2], row[3], row[4], tuple(json.loads(row[5])), int(row[6]), int(row[7]),
+                   float(row[8]), float(row[9]), row[10])
+
+
+def _card(row: tuple[Any, ...]) -> CardState:
+    state, step, stability, difficulty, due, last_review, reps, lapses = row
+    return CardState(int(state), step, stability, difficulty, float(due), last_review, int(reps), int(lapses))
+
+
+class LearningStore:
+    def __init__(self, path: Path, synchronous: str = "FULL") -> None:
+        if synchronous not in {"FULL", "NORMAL"}:
+            raise ValueError("synchronous must be FULL or NORMAL")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_S)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={synchronous}")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``: other processes wait, never deadlock)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def _migrate(self) -> None:
+        with self._lock:
+            self._db.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                             "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied REAL NOT NULL)")
+        applied = {v for (v,) in self._read("SELECT version FROM schema_migrations")}
+        if applied and max(applied) > SCHEMA_VERSION:
+            raise RuntimeError(f"{self.path} has schema version {max(applied)}, newer than this code "
+                               f"({SCHEMA_VERSION}); upgrade the bot")
+        for version, name, statements in MIGRATIONS:
+            if version in applied:
+                continue
+            with self._write() as db:
+                # another process may have migrated between our check and the lock
+                if db.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)).fetchone():
+                    continue
+                for statement in statements:
+                    db.execute(statement)
+                db.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, time.time()))
+            log.info("learning store %s: applied migration %d (%s)", self.path, version, name)
+
+    def schema_version(self) -> int:
+        rows = self._read("SELECT MAX(version) FROM schema_migrations")
+        return int(rows[0][0] or 0)
+
+    @staticmethod
+    def _touch_user(db: sqlite3.Connection, user_id: int, display_name: str, now: float) -> None:
+        db.execute(
+            "INSERT INTO users (user_id, display_name, created) VALUES (?, ?, ?) ON CONFLICT(user_id) DO UPDATE "
+            "SET display_name = excluded.display_name WHERE excluded.display_name != ''",
+            (user_id, display_name[:100], now))
+
+    # ------------------------------------------------------------------ sessions and answers
+
+    def create_session(self, session_id: str, user_id: int, guild_id: int | None, display_name: str, kind: str,
+                       topic: str | None, questions: list[dict[str, Any]], now: float | None = None) -> Session:
+        now = time.time() if now is None else now
+        payload = json.dumps(questions, ensure_ascii=False)
+        with self._write() as db:
+            self._touch_user(db, user_id, display_name, now)
+            db.execute(f"INSERT INTO sessions ({_SESSION_COLUMNS}, total) VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, ?, NULL, ?)",
+                       (session_id, user_id, guild_id, kind, topic, payload, now, now, len(questions)))
+        return Session(session_id, user_id, guild_id, kind, topic, tuple(questions), 0, 0, now, now, None)
+
+    def get_session(self, session_id: str) -> Session | None:
+        rows = self._read(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,))
+        return _session(rows[0]) if rows else None
+
+    def record_answer(self, session_id: str, position: int, choice: int, user_id: int, display_name: str = "",
+                      now: float | None = None) -> AnswerResult:
+        """Grade and store one answer atomically; raises :class:`QuizExpired` / :class:`NotYourQuiz`.
+
+        When this returns, the answer, the card and the session's new position are committed.
+        """
+        now = time.time() if now is None else now
+        with self._write() as db:
+            row = db.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            if row is None:
+                raise QuizExpired()
+            session = _session(row)
+            if session.user_id != user_id:
+                raise NotYourQuiz()
+            if session.finished is not None or session.position != position or session.expired(now):
+                raise QuizExpired()
+            question = session.questions[position]
+            if not 0 <= choice < len(question["choices"]):
+                raise QuizExpired()
+            correct = choice == int(question["answer"])
+            elapsed = max(0.0, now - session.shown_at)
+            rating = rating_for(correct, elapsed, question.get("type", "choice"))
+            qid, topic = question["id"], question["topic"]
+            previous = db.execute("SELECT state, step, stability, difficulty, due, last_review, reps, lapses "
+                                  "FROM cards WHERE user_id = ? AND question_id = ?", (user_id, qid)).fetchone()
+            card = review(_card(previous) if previous else None, rating, now, elapsed)
+            self._touch_user(db, user_id, display_name, now)
+            db.execute(
+                "INSERT INTO cards VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(user_id, question_id) DO UPDATE SET "
+                "topic = excluded.topic, state = excluded.state, step = excluded.step, stability = excluded.stability, "
+                "difficulty = excluded.difficulty, due = excluded.due, last_review = excluded.last_review, "
+                "reps = excluded.reps, lapses = excluded.lapses",
+                (user_id, qid, topic, card.state, card.step, card.stability, card.difficulty, card.due,
+                 card.last_review, card.reps, card.lapses))
+            db.execute("INSERT INTO answers (user_id, guild_id, session_id, position, question_id, topic, correct, "
+                       "rating, elapsed_ms, answered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (user_id, session.guild_id, session_id, position, qid, topic, int(correct), int(rating),
+                        int(elapsed * 1000), now))
+            finished = now if position + 1 >= session.total else None
+            db.execute("UPDATE sessions SET position = ?, correct = correct + ?, shown_at = ?, finished = ? "
+                       "WHERE id = ?", (position + 1, int(correct), now, finished, session_id))
+        after = Session(session.id, session.user_id, session.guild_id, session.kind, session.topic, session.questions,
+                        position + 1, session.correct + int(correct), session.created, now, finished)
+        return AnswerResult(after, question, position, choice, correct, int(rating), elapsed, card)
+
+    def prune_sessions(self, older_than_s: float = 7 * 86400, now: float | None = None) -> int:
+        """Delete old sessions (their answers stay, with session_id set to NULL)."""
+        cutoff = (time.time() if now is None else now) - older_than_s
+        with self._write() as db:
+            return db.execute("DELETE FROM sessions WHERE created < ?", (cutoff,)).rowcount
+
+    # ------------------------------------------------------------------ cards and progress
+
+    def cards(self, user_id: int) -> list[CardRow]:
+        rows = self._read("SELECT question_id, topic, state, step, stability, difficulty, due, last_review, reps, "
+                          "lapses FROM cards WHERE user_id = ?", (user_id,))
+        return [CardRow(r[0], r[1], _card(r[2:])) for r in rows]
+
+    def due_cards(self, user_id: int, now: float, limit: int = 10) -> list[CardRow]:
+        rows = self._read("SELECT question_id, topic, state, step, stability, difficulty, due, last_review, reps, "
+                          "lapses FROM cards WHERE user_id = ? AND due <= ? ORDER BY due LIMIT ?",
+                          (user_id, now, limit))
+        return [CardRow(r[0], r[1], _card(r[2:])) for r in rows]
+
+    def topic_answer_counts(self, user_id: int) -> dict[str, tuple[int, int]]:
+        """topic -> (answers, correct answers)."""
+        rows = self._read("SELECT topic, COUNT(*), SUM(correct) FROM answers WHERE user_id = ? GROUP BY topic",
+                          (user_id,))
+        return {t: (int(n), int(c or 0)) for t, n, c in rows}
+
+    def answer_days(self, user_id: int) -> list[str]:
+        """Distinct UTC dates (YYYY-MM-DD) with at least one answer, newest first."""
+        rows = self._read("SELECT DISTINCT date(answered, 'unixepoch') AS d FROM answers WHERE user_id = ? "
+                          "ORDER BY d DESC", (user_id,))
+        return [r[0] for r in rows]
+
+    def daily_counts(self, user_id: int, since: float) -> dict[str, tuple[int, int]]:
+        """UTC date -> (answers, correct) since ``since``."""
+        rows = self._read("SELECT date(answered, 'unixepoch'), COUNT(*), SUM(correct) FROM answers "
+                          "WHERE user_id = ? AND answered >= ? GROUP BY 1", (user_id, since))
+        return {d: (int(n), int(c or 0)) for d, n, c in rows}
+
+    def leaderboard(self, guild_id: int, since: float, limit: int = 10) -> list[tuple[int, str, int, int]]:
+        """(user_id, display_name, correct, answered) for one guild since ``since``, best first."""
+        rows = self._read(
+            "SELECT a.user_id, u.display_name, SUM(a.correct) AS c, COUNT(*) AS n FROM answers a "
+            "JOIN users u ON u.user_id = a.user_id WHERE a.guild_id = ? AND a.answered >= ? "
+            "GROUP BY a.user_id ORDER BY c DESC, n ASC, MIN(a.answered) ASC LIMIT ?", (guild_id, since, limit))
+        return [(int(u), name or "", int(c), int(n)) for u, name, c, n in rows]
+
+    def user_rank(self, guild_id: int, since: float, user_id: int) -> tuple[int, int, int] | None:
+        """(rank, correct, answered) of one user on a guild's board, or None if they have no answers."""
+        mine = self._read("SELECT SUM(correct), COUNT(*), MIN(answered) FROM answers WHERE guild_id = ? AND "
+                          "answered >= ? AND user_id = ?", (guild_id, since, user_id))
+        if not mine or not mine[0][1]:
+            return None
+        correct, answered, first = int(mine[0][0] or 0), int(mine[0][1]), float(mine[0][2])
+        ahead = self._read(
+            "SELECT COUNT(*) FROM (SELECT SUM(correct) AS c, COUNT(*) AS n, MIN(answered) AS f FROM answers "
+            "WHERE guild_id = ? AND answered >= ? GROUP BY user_id) "
+            "WHERE c > ? OR (c = ? AND n < ?) OR (c = ? AND n = ? AND f < ?)",
+            (guild_id, since, correct, correct, answered, correct, answered, first))
+        return int(ahead[0][0]) + 1, correct, answered
+
+    def user_totals(self, user_id: int, since: float = 0.0) -> tuple[int, int]:
+        """(answers, correct) of a user since ``since``."""
+        rows = self._read("SELECT COUNT(*), SUM(correct) FROM answers WHERE user_id = ? AND answered >= ?",
+                          (user_id, since))
+        return int(rows[0][0]), int(rows[0][1] or 0)
+
+    def count_answers(self) -> int:
+        return int(self._read("SELECT COUNT(*) FROM answers")[0][0])
+
+    def has_answer(self, session_id: str, position: int) -> bool:
+        return bool(self._read("SELECT 1 FROM answers WHERE session_id = ? AND position = ?", (session_id, position)))
+
+    # ------------------------------------------------------------------ privacy
+
+    def user_row_counts(self, user_id: int) -> dict[str, int]:
+        counts = {}
+        for table in ("sessions", "answers", "cards"):
+            counts[table] = int(self._read(f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (user_id,))[0][0])
+        return counts
+
+    def forget_user(self, user_id: int) -> dict[str, int]:
+        """Delete every row about ``user_id``; returns how many of each were deleted."""
+        with self._write() as db:
+            counts = {table: db.execute(f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (user_id,)).fetchone()[0]
+                      for table in ("sessions", "answers", "cards")}
+            # answers first: an ON DELETE SET NULL on session_id would otherwise touch them needlessly
+            for table in ("answers", "cards", "sessions"):
+                db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+            counts["users"] = db.execute("DELETE FROM users WHERE user_id = ?", (user_id,)).rowcount
+        return {k: int(v) for k, v in counts.items()}
+
+    def integrity_check(self) -> str:
+        return str(self._read("PRAGMA integrity_check")[0][0])
+
+
+_STORES: dict[Path, LearningStore] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def get_store(path: Path) -> LearningStore:
+    """The process-wide store for ``path`` (opened, and migrated, on first use)."""
+    key = Path(path).resolve()
+    with _STORES_LOCK:
+        store = _STORES.get(key)
+        if store is None:
+            store = _STORES[key] = LearningStore(key)
+        return store
+
+
+def close_stores() -> None:
+    """Close every cached store (tests use it to simulate a restart)."""
+    with _STORES_LOCK:
+        for store in _STORES.values():
+            store.close()
+        _STORES.clear()
+
+
+def store_for(services: Any) -> LearningStore:
+    """The learning store of a :class:`bot.services.Services` (``<data_dir>/learning.db``)."""
+    return get_store(Path(services.settings.data_dir) / DB_FILENAME)
