@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 RRF_K = 60
 CANDIDATES = 30
 MAX_PER_TOPIC_IN_TOP = 2
+# "Try it" sections describe demo commands in the same words as the concepts ("train a 20-layer
+# sigmoid net…") and would outrank the explanation itself; they still surface when asked for.
+SECTION_PRIOR = {"Try it": 0.6}
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,8 @@ class KnowledgeBase:
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
         for rank, cid in enumerate(int(i) for i in kw_order if kw_all[i] > 0):
             fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        for cid in fused:
+            fused[cid] *= SECTION_PRIOR.get(self.chunks[cid].section.split(" › ")[0], 1.0)
         order = sorted(fused, key=lambda cid: (-fused[cid], -dense.get(cid, -1.0)))
         ranked = _diversify(order, self.chunks, k)
         vectors = self.stored.faiss_index

@@ -100,7 +100,7 @@ def start_review(store: LearningStore, caller: "Caller", now: float | None = Non
 
 
 def _choice_lines(question: dict[str, Any]) -> str:
-    return "\n".join(f"**{LETTERS[i]}.** {text}" for i, text in enumerate(question["choices"]))
+    return "\n".join(f"- **{LETTERS[i]}.** {text}" for i, text in enumerate(question["choices"]))
 
 
 def _buttons(session: Session, index: int) -> tuple[Action, ...]:
@@ -172,12 +172,12 @@ def feedback_reply(store: LearningStore, caller: "Caller", payload: str, topics:
     }
     actions: tuple[Action, ...] = ()
     if session.finished is None:
-        lines += ["", "———", f"**{_heading(session, session.position, topics)}**", "",
+        lines += ["", "———", "", f"**{_heading(session, session.position, topics)}**", "",
                   _question_block(session, session.position)]
         actions = _buttons(session, session.position)
         data["question"] = _question_data(session, session.position)
     else:
-        lines += ["", "———", summary_line(session)]
+        lines += ["", "———", "", summary_line(session)]
         data["finished"] = True
     return Reply(text="\n".join(lines), title="Correct" if result.correct else "Not quite",
                  sources=(Source(question["topic"], title, question["section"]),), actions=actions,
