@@ -14,6 +14,10 @@ os.environ["TUTOR_OUTPUT_DIR"] = str(_SESSION_DIR / "out")
 os.environ.pop("DISCORD_TOKEN", None)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bot.commands import load_commands  # noqa: E402
+
+load_commands()  # tests look commands up in REGISTRY directly
+
 
 @pytest.fixture(scope="session")
 def services():

@@ -1,13 +1,10 @@
 """The platform-neutral command layer: one module per command family, each registering its
-commands in :data:`REGISTRY` on import. Importing this package imports them all."""
+commands in :data:`REGISTRY` when imported.
 
-import importlib
-import pkgutil
+Modules are imported on demand (:func:`bot.commands.registry.load_commands`): answering a
+question from the CLI should not pay for importing optuna, scikit-image and matplotlib.
+"""
 
-from bot.commands.registry import REGISTRY, Attachment, CommandSpec, Option, invoke, resolve
+from bot.commands.registry import REGISTRY, Attachment, CommandSpec, Option, invoke, load_commands, resolve
 
-for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
-    if _module != "registry" and not _module.startswith("_"):
-        importlib.import_module(f"{__name__}.{_module}")
-
-__all__ = ["REGISTRY", "Attachment", "CommandSpec", "Option", "invoke", "resolve"]
+__all__ = ["REGISTRY", "Attachment", "CommandSpec", "Option", "invoke", "load_commands", "resolve"]

@@ -125,6 +125,25 @@ class CommandSpec:
 
 
 REGISTRY: dict[str, CommandSpec] = {}
+CORE_MODULES = ("knowledge_cmds", "help_cmd")  # cheap to import; everything else on demand
+_loaded_all = False
+
+
+def load_commands(everything: bool = True) -> None:
+    """Import the command modules so they register (the core ones only, or all)."""
+    global _loaded_all
+    import importlib
+    import pkgutil
+
+    import bot.commands as package
+
+    for module in CORE_MODULES:
+        importlib.import_module(f"{package.__name__}.{module}")
+    if everything and not _loaded_all:
+        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+            if info.name != "registry" and not info.name.startswith("_"):
+                importlib.import_module(f"{package.__name__}.{info.name}")
+        _loaded_all = True
 
 
 def register(spec: CommandSpec) -> CommandSpec:
@@ -200,6 +219,10 @@ def coerce(spec: CommandSpec, opt: Option, raw: Any) -> Any:
 
 def resolve(name: str) -> CommandSpec:
     key = " ".join(name.strip().lstrip("/").lower().split())
+    if key not in REGISTRY:
+        load_commands(everything=False)
+    if key not in REGISTRY:
+        load_commands(everything=True)
     if key in REGISTRY:
         return REGISTRY[key]
     raise UserInputError(f"unknown command /{key}; type /help for the list of commands")
@@ -250,11 +273,17 @@ def run_action(command: str, payload: str, services: "Services", caller: Caller 
     """
     if not _PAYLOAD.fullmatch(payload or ""):
         raise UserInputError("that button is no longer valid")
-    spec = REGISTRY.get(f"{ACTION_PREFIX}{command}")
+    spec = all_commands().get(f"{ACTION_PREFIX}{command}")
     if spec is None:
         raise UserInputError("that button is no longer valid")
     return call_handler(spec, services, {"payload": payload}, caller)
 
 
+def all_commands() -> dict[str, CommandSpec]:
+    """Every registered command (imports all command modules first)."""
+    load_commands()
+    return REGISTRY
+
+
 def visible_commands() -> list[CommandSpec]:
-    return [spec for spec in REGISTRY.values() if not spec.hidden]
+    return [spec for spec in all_commands().values() if not spec.hidden]

@@ -35,8 +35,7 @@ app = typer.Typer(
 )
 index_app = typer.Typer(help="Build or inspect the retrieval index.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
-demo_cli.load_all()
-app.add_typer(demo_cli.demo_app, name="demo")
+app.add_typer(demo_cli.demo_app, name="demo")  # subcommands are loaded only for `tutor demo …`
 
 stdout = Console(soft_wrap=False)
 stderr = Console(stderr=True)
@@ -298,8 +297,11 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("sentence_transformers", "transformers", "httpx", "urllib3", "faiss", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args[:1] == ["demo"]:
+        demo_cli.load_all()  # imports torch/sklearn/optuna…; not needed for ask/search/explain
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=args, standalone_mode=False)
     except UserInputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bot.commands import REGISTRY
+from bot.commands.registry import all_commands
 from bot.commands.registry import MAX_ATTACHMENT_BYTES, Attachment, CommandSpec, invoke
 from bot.frontends.text_render import render, save_images
 from bot.reply import Reply
@@ -41,10 +41,11 @@ def parse_line(line: str) -> tuple[CommandSpec, dict[str, str]]:
         raise UserInputError("type a command such as /ask, /search or /help")
     spec = None
     consumed = 0
+    registry = all_commands()
     for n in (3, 2, 1):  # longest command name first: "demo focal-loss" before "demo"
         name = " ".join(words[:n]).lower()
-        if name in REGISTRY:
-            spec, consumed = REGISTRY[name], n
+        if name in registry:
+            spec, consumed = registry[name], n
             break
     if spec is None:
         raise UserInputError(f"unknown command /{words[0][:40]}; type /help for the list of commands")

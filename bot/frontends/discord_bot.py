@@ -20,9 +20,8 @@ from typing import Any, Literal
 import discord
 from discord import app_commands
 
-from bot.commands import REGISTRY
 from bot.commands.registry import (
-    ACTION_PREFIX, MAX_ATTACHMENT_BYTES, Attachment, Caller, CommandSpec, bind, call_handler, run_action,
+    ACTION_PREFIX, MAX_ATTACHMENT_BYTES, Attachment, Caller, CommandSpec, bind, call_handler, resolve, run_action,
     visible_commands,
 )
 from bot.frontends.discord_render import error_text, render_reply
@@ -218,7 +217,7 @@ class TutorBot(discord.Client):
             await message.reply("Ask me a question after the mention, or type `/help`.", mention_author=False,
                                 allowed_mentions=NO_MENTIONS)
             return
-        spec = REGISTRY["ask"]
+        spec = resolve("ask")
         try:
             self.cooldowns.hit(message.author.id, "light", self.settings.cooldown_s)
             kwargs = bind(spec, {"question": question})
