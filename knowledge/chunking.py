@@ -89,41 +89,30 @@ def _word_count(text: str) -> int:
 
 def _pack(paragraphs: list[str], max_words: int) -> list[str]:
     """Group consecutive paragraphs into pieces of at most ``max_words`` (a longer paragraph
-    is split at sentence boundaries)."""
-    pieces: list[str] = []
-    buf: list[str] = []
-    count = 0
+    is split at sentence boundaries first)."""
     units: list[str] = []
     for para in paragraphs:
         if _word_count(para) <= max_words:
             units.append(para)
         else:
-            units.extend(_pack_sentences(split_sentences(para), max_words))
+            units.extend(_group(split_sentences(para), max_words, " "))
+    return _group(units, max_words, "\n\n")
+
+
+def _group(units: list[str], max_words: int, joiner: str) -> list[str]:
+    """Greedily join consecutive units while the total stays within ``max_words``."""
+    out: list[str] = []
+    buf: list[str] = []
+    count = 0
     for unit in units:
         n = _word_count(unit)
         if buf and count + n > max_words:
-            pieces.append("\n\n".join(buf))
+            out.append(joiner.join(buf))
             buf, count = [], 0
         buf.append(unit)
         count += n
     if buf:
-        pieces.append("\n\n".join(buf))
-    return pieces
-
-
-def _pack_sentences(sentences: list[str], max_words: int) -> list[str]:
-    out: list[str] = []
-    buf: list[str] = []
-    count = 0
-    for sent in sentences:
-        n = _word_count(sent)
-        if buf and count + n > max_words:
-            out.append(" ".join(buf))
-            buf, count = [], 0
-        buf.append(sent)
-        count += n
-    if buf:
-        out.append(" ".join(buf))
+        out.append(joiner.join(buf))
     return out
 
 

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bot.commands.registry import all_commands
-from bot.commands.registry import MAX_ATTACHMENT_BYTES, Attachment, CommandSpec, invoke
+
+from bot.commands.registry import Attachment, CommandSpec, all_commands, invoke
+from bot.frontends.local_files import read_local_attachment
 from bot.frontends.text_render import render, save_images
 from bot.reply import Reply
 from bot.services import Services
@@ -70,27 +71,12 @@ def parse_line(line: str) -> tuple[CommandSpec, dict[str, str]]:
     return spec, args
 
 
-def _read_local_file(spec: CommandSpec, name: str, path_text: str) -> Attachment:
-    """Console attachments are local paths (``file:data.csv``), read with the same size cap."""
-    path = Path(path_text).expanduser()
-    try:
-        size = path.stat().st_size
-    except OSError:
-        raise UserInputError(f"/{spec.name} {name}: file not found: {path_text[:80]}") from None
-    if not path.is_file():
-        raise UserInputError(f"/{spec.name} {name}: {path_text[:80]} is not a file")
-    if size > MAX_ATTACHMENT_BYTES:
-        raise UserInputError(f"/{spec.name} {name}: file is {size / 1e6:.1f} MB; the limit is "
-                             f"{MAX_ATTACHMENT_BYTES / 1e6:.0f} MB")
-    return Attachment(path.name, path.read_bytes())
-
-
 def handle_line(services: Services, line: str) -> Reply:
     """Run one console line; never raises (errors become error Replies)."""
     try:
         spec, args = parse_line(line)
         files = {o.name for o in spec.options if o.type is Attachment}
-        args = {k: (_read_local_file(spec, k, v) if k in files else v) for k, v in args.items()}
+        args = {k: (read_local_attachment(Path(v)) if k in files else v) for k, v in args.items()}
         return invoke(spec.name, services, args)
     except UserInputError as err:
         return Reply.error(str(err))

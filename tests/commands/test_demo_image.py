@@ -139,7 +139,7 @@ def make_bomb(tmp_path):
     (None, [], "--op"),
     (None, ["--op", "blur", "--sample", "lena"], "not one of"),
     (lambda tmp: tmp / "missing.png", ["--op", "blur"], "not found"),
-    (lambda tmp: tmp, ["--op", "blur"], "not found"),  # a directory
+    (lambda tmp: tmp, ["--op", "blur"], "is not a file"),  # a directory
     (make_text_png, ["--op", "blur"], "not a PNG"),
     (make_oversized, ["--op", "blur"], "10 MB"),
     (make_bomb, ["--op", "blur"], "megapixels"),

@@ -27,7 +27,7 @@ def render_logistic(result: LogisticResult) -> bytes:
     shown = np.arange(len(y_all))
     if len(shown) > MAX_POINTS_SHOWN:
         shown = np.sort(rng.choice(len(y_all), MAX_POINTS_SHOWN, replace=False))
-    z, p, y, losses, wrong = z_all[shown], p_all[shown], y_all[shown], losses_all[shown], wrong_all[shown]
+    z, y, losses, wrong = z_all[shown], y_all[shown], losses_all[shown], wrong_all[shown]
     circle = bool(wrong.any()) and n_wrong <= MAX_CIRCLED
     rows_note = (f"{len(y_all):,} rows" if len(shown) == len(y_all)
                  else f"{len(shown):,} of {len(y_all):,} rows drawn")

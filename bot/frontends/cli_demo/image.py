@@ -14,6 +14,7 @@ import typer
 
 from bot.commands.registry import Attachment
 from bot.frontends.cli_demo import demo_app, run_demo
+from bot.frontends.local_files import read_local_attachment
 from tools.errors import UserInputError
 from tools.image_loader import FORMAT_NAMES, MAX_IMAGE_BYTES, SAMPLES
 from tools.image_ops import OPS
@@ -21,20 +22,7 @@ from tools.image_ops import OPS
 
 def read_image_file(path: Path) -> Attachment:
     """The file as an :class:`Attachment`; never reads more than the size limit."""
-    limit_mb = MAX_IMAGE_BYTES // 2**20
-    try:
-        if not path.is_file():
-            raise UserInputError(f"image file not found: {path} (expected a {FORMAT_NAMES} file)")
-        size = path.stat().st_size
-        if size > MAX_IMAGE_BYTES:
-            raise UserInputError(f"{path.name} is {size / 2**20:.1f} MB; the limit is {limit_mb} MB")
-        with path.open("rb") as handle:
-            data = handle.read(MAX_IMAGE_BYTES + 1)
-    except OSError as exc:
-        raise UserInputError(f"cannot read {path}: {exc.strerror or exc.__class__.__name__}") from None
-    if len(data) > MAX_IMAGE_BYTES:  # it grew while we looked
-        raise UserInputError(f"{path.name} is larger than {limit_mb} MB; the limit is {limit_mb} MB")
-    return Attachment(filename=path.name, data=data)
+    return read_local_attachment(path, MAX_IMAGE_BYTES, kind=f"an image file ({FORMAT_NAMES})")
 
 
 @demo_app.command("image")

@@ -9,6 +9,7 @@ import typer
 
 from bot.commands.registry import Attachment
 from bot.frontends.cli_demo import demo_app, run_demo
+from bot.frontends.local_files import read_local_attachment
 from tools.csv_loader import MAX_CSV_BYTES
 from tools.errors import UserInputError
 from tools.logistic import DATASETS
@@ -25,20 +26,7 @@ def feature_scaling(as_json: JsonFlag = False, out: OutPng = None) -> None:
 
 def read_csv_file(path: Path) -> Attachment:
     """Read a user's CSV for the command, enforcing the size limit before reading."""
-    try:
-        size = path.stat().st_size
-    except OSError:
-        raise UserInputError(f"CSV file not found: {path}") from None
-    if not path.is_file():
-        raise UserInputError(f"{path} is not a file; expected a CSV file")
-    if size > MAX_CSV_BYTES:
-        raise UserInputError(f"{path.name} is {size / 1024 / 1024:.1f} MB; the limit is "
-                             f"{MAX_CSV_BYTES // (1024 * 1024)} MB")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UserInputError(f"cannot read {path}: {exc.__class__.__name__}") from None
-    return Attachment(filename=path.name, data=data, content_type="text/csv")
+    return read_local_attachment(path, MAX_CSV_BYTES, kind="a CSV file", content_type="text/csv")
 
 
 @demo_app.command("logistic")
