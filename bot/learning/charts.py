@@ -5,6 +5,9 @@ from __future__ import annotations
 import threading
 from datetime import date
 
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
 from bot.learning.progress import CHART_DAYS, MASTERY_SHARE, Progress
 from tools.plotting import figure_to_png, house_style, new_figure
 
@@ -30,20 +33,29 @@ def render_progress(progress: Progress, name: str = "") -> bytes:
         learned = [100 * t.share for t in topics]
         seen = [100 * t.seen / t.bank_size if t.bank_size else 0 for t in topics]
         colours = [MASTERED_COLOUR if t.mastered else LEARNING_COLOUR for t in topics]
-        left.barh(y, seen, color=SEEN_COLOUR, label="answered at least once")
-        left.barh(y, learned, color=colours, label="learned (in review)")
+        left.barh(y, seen, color=SEEN_COLOUR)
+        left.barh(y, learned, color=colours)
         left.axvline(100 * MASTERY_SHARE, color="#555555", linestyle="--", linewidth=1)
-        left.text(100 * MASTERY_SHARE, len(topics) - 0.35, " mastery", fontsize=9, color="#555555", va="bottom")
         for i, t in enumerate(topics):
-            if t.seen:
-                left.text(min(max(learned[i], seen[i]) + 1.5, 92), y[i], f"{t.learned}/{t.bank_size}",
-                          va="center", fontsize=9)
+            if not t.seen:
+                continue
+            end = max(learned[i], seen[i])
+            if end > 85:  # no room after the bar: write inside its end
+                left.text(end - 1.5, y[i], f"{t.learned}/{t.bank_size}", va="center", ha="right", fontsize=9,
+                          color="white" if learned[i] > 85 else "black")
+            else:
+                left.text(end + 1.5, y[i], f"{t.learned}/{t.bank_size}", va="center", fontsize=9)
         left.set_yticks(y, [_label(t.title, t.roadmap_step) for t in topics], fontsize=9)
         left.set_xlim(0, 100)
         left.set_ylim(-0.6, len(topics) - 0.1)
         left.set_xlabel("share of the topic's questions (%)")
         left.set_title(f"{progress.mastered_count} of {len(topics)} topics mastered")
-        left.legend(loc="lower right", fontsize=8, framealpha=0.9)
+        handles = [Patch(color=SEEN_COLOUR, label="answered at least once"),
+                   Patch(color=LEARNING_COLOUR, label="learned (FSRS review state)"),
+                   Patch(color=MASTERED_COLOUR, label="learned, topic mastered"),
+                   Line2D([], [], color="#555555", linestyle="--", linewidth=1,
+                          label=f"mastery: {MASTERY_SHARE:.0%} learned")]
+        left.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.95)
         left.grid(axis="y", visible=False)
 
         days = [date.fromisoformat(d) for d, _, _ in progress.daily]
@@ -52,13 +64,14 @@ def render_progress(progress: Progress, name: str = "") -> bytes:
         x = list(range(len(days)))
         right.bar(x, right_counts, color=MASTERED_COLOUR, label="correct")
         right.bar(x, wrong_counts, bottom=right_counts, color=WRONG_COLOUR, label="wrong")
-        right.set_xticks(x[::2], [d.strftime("%d %b") for d in days][::2], rotation=45, ha="right", fontsize=8)
+        ticks = x[::-2][::-1]  # every other day, always including today
+        right.set_xticks(ticks, [days[i].strftime("%d %b") for i in ticks], rotation=45, ha="right", fontsize=8)
         right.set_ylabel("answers per day")
+        right.set_xlabel("day (UTC)")
         top = max([n for _, n, _ in progress.daily] + [1])
         right.set_ylim(0, top * 1.15 + 0.5)
         right.yaxis.get_major_locator().set_params(integer=True)
-        right.set_title(f"Last {CHART_DAYS} days (UTC) · streak {progress.streak_days} "
-                        f"day{'s' if progress.streak_days != 1 else ''}")
+        right.set_title(f"Answers, last {CHART_DAYS} days (UTC)\n{progress.streak_days}-day streak", fontsize=11)
         right.legend(loc="upper left", fontsize=8)
         fig.suptitle(f"Progress{' of ' + name if name else ''}: {progress.correct_total} of "
                      f"{progress.answered_total} answers correct, {progress.due_total} reviews due", fontsize=12)

@@ -103,30 +103,26 @@ def _choice_lines(question: dict[str, Any]) -> str:
     return "\n".join(f"- **{LETTERS[i]}.** {text}" for i, text in enumerate(question["choices"]))
 
 
-def _buttons(session: Session, index: int) -> tuple[Action, ...]:
-    question = session.questions[index]
+def _buttons(session_id: str, index: int, question: dict[str, Any]) -> tuple[Action, ...]:
     short = all(len(c) <= BUTTON_TEXT_CHARS for c in question["choices"])
     return tuple(
         Action(label=f"{LETTERS[i]}: {text}" if short else LETTERS[i], command=ACTION_COMMAND,
-               payload=payload_for(session.id, index, i), style="primary")
+               payload=payload_for(session_id, index, i), style="primary")
         for i, text in enumerate(question["choices"]))
 
 
-def _heading(session: Session, index: int, topics: dict[str, TopicInfo]) -> str:
-    question = session.questions[index]
+def _heading(session: Session, index: int, question: dict[str, Any], topics: dict[str, TopicInfo]) -> str:
     where = topics.get(question["topic"])
     name = where.title if where else question["topic"]
     kind = "Review" if session.kind == "review" else "Quiz"
     return f"{kind}: {name} — question {index + 1} of {session.total}"
 
 
-def _question_block(session: Session, index: int) -> str:
-    question = session.questions[index]
+def _question_block(question: dict[str, Any]) -> str:
     return f"{question['prompt']}\n\n{_choice_lines(question)}"
 
 
-def _question_data(session: Session, index: int) -> dict[str, Any]:
-    question = session.questions[index]
+def _question_data(session: Session, index: int, question: dict[str, Any]) -> dict[str, Any]:
     return {"session": session.id, "kind": session.kind, "index": index, "total": session.total,
             "question_id": question["id"], "topic": question["topic"], "type": question["type"],
             "prompt": question["prompt"], "choices": list(question["choices"]),
@@ -134,13 +130,15 @@ def _question_data(session: Session, index: int) -> dict[str, Any]:
 
 
 def question_reply(session: Session, topics: dict[str, TopicInfo], intro: str = "") -> Reply:
-    """The reply that shows the session's current question with one button per option."""
+    """The reply that shows a new session's current question with one button per option."""
     index = session.position
-    text = _question_block(session, index)
+    question = session.questions[index]
+    text = _question_block(question)
     if intro:
         text = f"{intro}\n\n{text}"
-    return Reply(text=text, title=_heading(session, index, topics), actions=_buttons(session, index),
-                 data={"question": _question_data(session, index)})
+    return Reply(text=text, title=_heading(session, index, question, topics),
+                 actions=_buttons(session.id, index, question),
+                 data={"question": _question_data(session, index, question)})
 
 
 def feedback_reply(store: LearningStore, caller: "Caller", payload: str, topics: dict[str, TopicInfo],
@@ -171,11 +169,12 @@ def feedback_reply(store: LearningStore, caller: "Caller", payload: str, topics:
         "score": {"correct": session.correct, "answered": session.position, "total": session.total},
     }
     actions: tuple[Action, ...] = ()
-    if session.finished is None:
-        lines += ["", "———", "", f"**{_heading(session, session.position, topics)}**", "",
-                  _question_block(session, session.position)]
-        actions = _buttons(session, session.position)
-        data["question"] = _question_data(session, session.position)
+    upcoming = result.next_question
+    if upcoming is not None:
+        lines += ["", "———", "", f"**{_heading(session, session.position, upcoming, topics)}**", "",
+                  _question_block(upcoming)]
+        actions = _buttons(session.id, session.position, upcoming)
+        data["question"] = _question_data(session, session.position, upcoming)
     else:
         lines += ["", "———", "", summary_line(session)]
         data["finished"] = True

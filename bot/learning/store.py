@@ -5,21 +5,23 @@ an answer is acknowledged only after its transaction is on disk, so neither a ki
 a power cut loses it (WAL keeps that cheap: one append and one fsync per answer). The schema is
 versioned in ``schema_migrations``; each migration runs once, in its own transaction.
 
-Recording an answer is a single transaction: check the session (owner, position, expiry), grade,
-update the FSRS card, insert the answer, advance the session. One connection per process,
-guarded by a lock (handlers run in threads); :func:`get_store` keeps one store per path.
-``forget_user`` deletes a user's every row (foreign keys cascade from ``users``).
+Recording an answer is one unit of work: check the session (owner, position, expiry), grade,
+update the FSRS card, insert the answer, advance the session. Writes go through one writer thread
+per store that commits whatever has queued up in a single transaction (group commit, each write
+in its own savepoint), so many concurrent answers share one fsync; a caller returns only after
+the commit that holds its write. One connection per process, guarded by a lock (handlers run in
+threads); :func:`get_store` keeps one store per path. ``forget_user`` deletes a user's every row.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,7 @@ DB_FILENAME = "learning.db"
 SESSION_TTL_S = 24 * 3600.0
 BUSY_TIMEOUT_S = 10.0
 EXPIRED_MESSAGE = "that question has expired, start a new /quiz"
+MAX_BATCH = 256  # answers per group commit
 
 MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
     (1, "users, sessions, answers, cards", (
@@ -47,7 +50,6 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             guild_id INTEGER,
             kind TEXT NOT NULL CHECK (kind IN ('quiz', 'review')),
             topic TEXT,
-            questions TEXT NOT NULL,
             total INTEGER NOT NULL CHECK (total > 0),
             position INTEGER NOT NULL DEFAULT 0,
             correct INTEGER NOT NULL DEFAULT 0,
@@ -56,6 +58,13 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             finished REAL
         )""",
         "CREATE INDEX sessions_user ON sessions(user_id, created)",
+        # one row per question, so answering touches small rows only (never a 10 kB JSON blob)
+        """CREATE TABLE session_questions (
+            session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            question TEXT NOT NULL,
+            PRIMARY KEY (session_id, position)
+        )""",
         """CREATE TABLE answers (
             id INTEGER PRIMARY KEY,
             user_id INTEGER NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
@@ -109,16 +118,13 @@ class Session:
     guild_id: int | None
     kind: str  # quiz | review
     topic: str | None
-    questions: tuple[dict[str, Any], ...]
-    position: int
+    total: int
+    position: int  # index of the question being asked (== total when finished)
     correct: int
     created: float
-    shown_at: float
+    shown_at: float  # when the current question was shown (answer time starts here)
     finished: float | None
-
-    @property
-    def total(self) -> int:
-        return len(self.questions)
+    questions: tuple[dict[str, Any], ...] = ()  # filled by get_session / create_session only
 
     def expired(self, now: float) -> bool:
         return now - self.created > SESSION_TTL_S
@@ -126,8 +132,9 @@ class Session:
 
 @dataclass(frozen=True)
 class AnswerResult:
-    session: Session  # after the answer
-    question: dict[str, Any]
+    session: Session  # after the answer (without its questions)
+    question: dict[str, Any]  # the question answered
+    next_question: dict[str, Any] | None  # the one to show now (None when the session is finished)
     position: int
     choice: int
     correct: bool
@@ -143,12 +150,12 @@ class CardRow:
     card: CardState
 
 
-_SESSION_COLUMNS = "id, user_id, guild_id, kind, topic, questions, position, correct, created, shown_at, finished"
+_SESSION_COLUMNS = "id, user_id, guild_id, kind, topic, total, position, correct, created, shown_at, finished"
 
 
-def _session(row: tuple[Any, ...]) -> Session:
-    return Session(row[0], int(row[1]), row[2], row[3], row[4], tuple(json.loads(row[5])), int(row[6]), int(row[7]),
-                   float(row[8]), float(row[9]), row[10])
+def _session(row: tuple[Any, ...], questions: tuple[dict[str, Any], ...] = ()) -> Session:
+    return Session(row[0], int(row[1]), row[2], row[3], row[4], int(row[5]), int(row[6]), int(row[7]),
+                   float(row[8]), float(row[9]), row[10], questions)
 
 
 def _card(row: tuple[Any, ...]) -> CardState:
@@ -156,36 +163,113 @@ def _card(row: tuple[Any, ...]) -> CardState:
     return CardState(int(state), step, stability, difficulty, float(due), last_review, int(reps), int(lapses))
 
 
+class _Job:
+    """One write waiting for the writer thread: ``fn(connection)`` inside the batch transaction."""
+
+    __slots__ = ("fn", "done", "result", "error")
+
+    def __init__(self, fn: Callable[[sqlite3.Connection], Any]) -> None:
+        self.fn = fn
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
 class LearningStore:
+    """The learning database. Writes go through one writer thread that commits them in batches
+    (group commit): under load, one fsync covers every answer that arrived meanwhile, and each
+    caller returns only after the commit that contains its write."""
+
     def __init__(self, path: Path, synchronous: str = "FULL") -> None:
         if synchronous not in {"FULL", "NORMAL"}:
             raise ValueError("synchronous must be FULL or NORMAL")
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the connection (the writer's batches and readers)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_S)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._closed = False
+        self._writer = threading.Thread(target=self._write_loop, name=f"learning-writer:{path.name}", daemon=True)
+        self._writer.start()
 
     # ------------------------------------------------------------------ plumbing
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._writer.join(timeout=30)
         with self._lock:
             self._db.close()
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (``BEGIN IMMEDIATE``: other processes wait, never deadlock)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _submit(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run ``fn`` in a write transaction; returns once that transaction has committed."""
+        if self._closed:
+            raise RuntimeError(f"learning store {self.path} is closed")
+        job = _Job(fn)
+        self._queue.put(job)
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def _write_loop(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            batch = [job]
+            stop = False
+            while len(batch) < MAX_BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                batch.append(more)
+            self._run_batch(batch)
+            if stop:
+                return
+
+    def _run_batch(self, batch: list[_Job]) -> None:
+        """One transaction for the whole batch; a failing job is rolled back to its savepoint alone."""
+        try:
+            with self._lock:
+                self._db.execute("BEGIN IMMEDIATE")
+                committed = []
+                try:
+                    for job in batch:
+                        self._db.execute("SAVEPOINT job")
+                        try:
+                            job.result = job.fn(self._db)
+                        except Exception as exc:  # e.g. QuizExpired: undo this job only
+                            self._db.execute("ROLLBACK TO job")
+                            job.error = exc
+                        self._db.execute("RELEASE job")
+                        if job.error is None:
+                            committed.append(job)
+                    self._db.execute("COMMIT")
+                except BaseException as exc:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    for job in committed:
+                        job.error, job.result = exc, None
+                    raise
+        except Exception as exc:  # the batch failed as a whole (disk full, I/O error): report to everyone
+            log.exception("learning store %s: a write batch of %d failed", self.path, len(batch))
+            for job in batch:
+                if job.error is None:
+                    job.error = exc
+        finally:
+            for job in batch:
+                job.done.set()
 
     def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -202,14 +286,20 @@ class LearningStore:
         for version, name, statements in MIGRATIONS:
             if version in applied:
                 continue
-            with self._write() as db:
-                # another process may have migrated between our check and the lock
-                if db.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)).fetchone():
-                    continue
-                for statement in statements:
-                    db.execute(statement)
-                db.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, time.time()))
-            log.info("learning store %s: applied migration %d (%s)", self.path, version, name)
+            with self._lock:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    # another process may have migrated between our check and BEGIN
+                    if not self._db.execute("SELECT 1 FROM schema_migrations WHERE version = ?",
+                                            (version,)).fetchone():
+                        for statement in statements:
+                            self._db.execute(statement)
+                        self._db.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, time.time()))
+                        log.info("learning store %s: applied migration %d (%s)", self.path, version, name)
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
 
     def schema_version(self) -> int:
         rows = self._read("SELECT MAX(version) FROM schema_migrations")
@@ -219,7 +309,8 @@ class LearningStore:
     def _touch_user(db: sqlite3.Connection, user_id: int, display_name: str, now: float) -> None:
         db.execute(
             "INSERT INTO users (user_id, display_name, created) VALUES (?, ?, ?) ON CONFLICT(user_id) DO UPDATE "
-            "SET display_name = excluded.display_name WHERE excluded.display_name != ''",
+            "SET display_name = excluded.display_name "
+            "WHERE excluded.display_name != '' AND excluded.display_name != users.display_name",
             (user_id, display_name[:100], now))
 
     # ------------------------------------------------------------------ sessions and answers
@@ -227,16 +318,26 @@ class LearningStore:
     def create_session(self, session_id: str, user_id: int, guild_id: int | None, display_name: str, kind: str,
                        topic: str | None, questions: list[dict[str, Any]], now: float | None = None) -> Session:
         now = time.time() if now is None else now
-        payload = json.dumps(questions, ensure_ascii=False)
-        with self._write() as db:
+        rows = [(session_id, i, json.dumps(q, ensure_ascii=False)) for i, q in enumerate(questions)]
+
+        def write(db: sqlite3.Connection) -> None:
             self._touch_user(db, user_id, display_name, now)
-            db.execute(f"INSERT INTO sessions ({_SESSION_COLUMNS}, total) VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, ?, NULL, ?)",
-                       (session_id, user_id, guild_id, kind, topic, payload, now, now, len(questions)))
-        return Session(session_id, user_id, guild_id, kind, topic, tuple(questions), 0, 0, now, now, None)
+            db.execute(f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, ?, NULL)",
+                       (session_id, user_id, guild_id, kind, topic, len(questions), now, now))
+            db.executemany("INSERT INTO session_questions VALUES (?, ?, ?)", rows)
+
+        self._submit(write)
+        return Session(session_id, user_id, guild_id, kind, topic, len(questions), 0, 0, now, now, None,
+                       tuple(questions))
 
     def get_session(self, session_id: str) -> Session | None:
-        rows = self._read(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,))
-        return _session(rows[0]) if rows else None
+        with self._lock:
+            row = self._db.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            if row is None:
+                return None
+            questions = self._db.execute("SELECT question FROM session_questions WHERE session_id = ? "
+                                         "ORDER BY position", (session_id,)).fetchall()
+        return _session(row, tuple(json.loads(q) for (q,) in questions))
 
     def record_answer(self, session_id: str, position: int, choice: int, user_id: int, display_name: str = "",
                       now: float | None = None) -> AnswerResult:
@@ -244,50 +345,61 @@ class LearningStore:
 
         When this returns, the answer, the card and the session's new position are committed.
         """
-        now = time.time() if now is None else now
-        with self._write() as db:
+
+        def write(db: sqlite3.Connection) -> AnswerResult:
+            at = time.time() if now is None else now
             row = db.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)).fetchone()
             if row is None:
                 raise QuizExpired()
             session = _session(row)
             if session.user_id != user_id:
                 raise NotYourQuiz()
-            if session.finished is not None or session.position != position or session.expired(now):
+            if session.finished is not None or session.position != position or session.expired(at):
                 raise QuizExpired()
-            question = session.questions[position]
+            asked = db.execute("SELECT question FROM session_questions WHERE session_id = ? AND position = ?",
+                               (session_id, position)).fetchone()
+            if asked is None:
+                raise QuizExpired()
+            question = json.loads(asked[0])
             if not 0 <= choice < len(question["choices"]):
                 raise QuizExpired()
             correct = choice == int(question["answer"])
-            elapsed = max(0.0, now - session.shown_at)
+            elapsed = max(0.0, at - session.shown_at)
             rating = rating_for(correct, elapsed, question.get("type", "choice"))
             qid, topic = question["id"], question["topic"]
             previous = db.execute("SELECT state, step, stability, difficulty, due, last_review, reps, lapses "
                                   "FROM cards WHERE user_id = ? AND question_id = ?", (user_id, qid)).fetchone()
-            card = review(_card(previous) if previous else None, rating, now, elapsed)
-            self._touch_user(db, user_id, display_name, now)
+            card = review(_card(previous) if previous else None, rating, at, elapsed)
+            self._touch_user(db, user_id, display_name, at)
             db.execute(
-                "INSERT INTO cards VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(user_id, question_id) DO UPDATE SET "
-                "topic = excluded.topic, state = excluded.state, step = excluded.step, stability = excluded.stability, "
-                "difficulty = excluded.difficulty, due = excluded.due, last_review = excluded.last_review, "
-                "reps = excluded.reps, lapses = excluded.lapses",
+                "INSERT INTO cards VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(user_id, question_id) DO UPDATE "
+                "SET topic = excluded.topic, state = excluded.state, step = excluded.step, "
+                "stability = excluded.stability, difficulty = excluded.difficulty, due = excluded.due, "
+                "last_review = excluded.last_review, reps = excluded.reps, lapses = excluded.lapses",
                 (user_id, qid, topic, card.state, card.step, card.stability, card.difficulty, card.due,
                  card.last_review, card.reps, card.lapses))
             db.execute("INSERT INTO answers (user_id, guild_id, session_id, position, question_id, topic, correct, "
                        "rating, elapsed_ms, answered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        (user_id, session.guild_id, session_id, position, qid, topic, int(correct), int(rating),
-                        int(elapsed * 1000), now))
-            finished = now if position + 1 >= session.total else None
+                        int(elapsed * 1000), at))
+            finished = at if position + 1 >= session.total else None
             db.execute("UPDATE sessions SET position = ?, correct = correct + ?, shown_at = ?, finished = ? "
-                       "WHERE id = ?", (position + 1, int(correct), now, finished, session_id))
-        after = Session(session.id, session.user_id, session.guild_id, session.kind, session.topic, session.questions,
-                        position + 1, session.correct + int(correct), session.created, now, finished)
-        return AnswerResult(after, question, position, choice, correct, int(rating), elapsed, card)
+                       "WHERE id = ?", (position + 1, int(correct), at, finished, session_id))
+            next_question = None
+            if finished is None:
+                following = db.execute("SELECT question FROM session_questions WHERE session_id = ? AND position = ?",
+                                       (session_id, position + 1)).fetchone()
+                next_question = json.loads(following[0]) if following else None
+            after = Session(session.id, session.user_id, session.guild_id, session.kind, session.topic, session.total,
+                            position + 1, session.correct + int(correct), session.created, at, finished)
+            return AnswerResult(after, question, next_question, position, choice, correct, int(rating), elapsed, card)
+
+        return self._submit(write)
 
     def prune_sessions(self, older_than_s: float = 7 * 86400, now: float | None = None) -> int:
         """Delete old sessions (their answers stay, with session_id set to NULL)."""
         cutoff = (time.time() if now is None else now) - older_than_s
-        with self._write() as db:
-            return db.execute("DELETE FROM sessions WHERE created < ?", (cutoff,)).rowcount
+        return int(self._submit(lambda db: db.execute("DELETE FROM sessions WHERE created < ?", (cutoff,)).rowcount))
 
     # ------------------------------------------------------------------ cards and progress
 
@@ -364,14 +476,17 @@ class LearningStore:
 
     def forget_user(self, user_id: int) -> dict[str, int]:
         """Delete every row about ``user_id``; returns how many of each were deleted."""
-        with self._write() as db:
+
+        def write(db: sqlite3.Connection) -> dict[str, int]:
             counts = {table: db.execute(f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (user_id,)).fetchone()[0]
                       for table in ("sessions", "answers", "cards")}
-            # answers first: an ON DELETE SET NULL on session_id would otherwise touch them needlessly
-            for table in ("answers", "cards", "sessions"):
+            # answers first: their ON DELETE SET NULL would otherwise rewrite them before deleting them
+            for table in ("answers", "cards", "sessions"):  # session_questions go with their sessions
                 db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
             counts["users"] = db.execute("DELETE FROM users WHERE user_id = ?", (user_id,)).rowcount
-        return {k: int(v) for k, v in counts.items()}
+            return {k: int(v) for k, v in counts.items()}
+
+        return self._submit(write)
 
     def integrity_check(self) -> str:
         return str(self._read("PRAGMA integrity_check")[0][0])
@@ -383,18 +498,23 @@ _STORES_LOCK = threading.Lock()
 
 def get_store(path: Path) -> LearningStore:
     """The process-wide store for ``path`` (opened, and migrated, on first use)."""
-    key = Path(path).resolve()
+    path = Path(path)
+    store = _STORES.get(path)  # fast path: no lock, no filesystem call
+    if store is not None:
+        return store
     with _STORES_LOCK:
+        key = path.resolve()
         store = _STORES.get(key)
         if store is None:
             store = _STORES[key] = LearningStore(key)
+        _STORES[path] = store
         return store
 
 
 def close_stores() -> None:
     """Close every cached store (tests use it to simulate a restart)."""
     with _STORES_LOCK:
-        for store in _STORES.values():
+        for store in set(_STORES.values()):
             store.close()
         _STORES.clear()
 

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from bot.llm.citations import CitationReport, CitationRewriter, verify_citations
 from bot.llm.conversation import DEFAULT_HISTORY_TURNS, Turn, make_turn, select_history
 from bot.llm.prompt import Prompt, build_prompt
-from bot.llm.streaming import Final, StreamEvent, TextDelta, ToolFinished, ToolStarted
+from bot.llm.streaming import Final, StreamEvent, TextDelta, ToolFinished, ToolStarted, cancel_task
 from bot.reply import Image, Reply, Table
 from knowledge.answerer import Answer, Citation, ExtractiveAnswerer
 from knowledge.query import MAX_QUERY_CHARS, validate_query
@@ -326,7 +326,7 @@ class OpenAIChatBackend:
                     raise item
                 yield item
         finally:
-            await _cancel(task)
+            await cancel_task(task)
 
     # ------------------------------------------------------------------ one answer
     async def run(self, client: Any, question: str, history: Sequence[Turn], run_tool: ToolRunner | None,
@@ -518,20 +518,6 @@ class OpenAIChatBackend:
             "images": [{"filename": im.filename, "description": im.description} for im in reply.images],
             "note": "The student sees these images below your answer." if reply.images else "",
         }
-
-
-async def _cancel(task: asyncio.Task[Any]) -> None:
-    if task.done():
-        return
-    task.cancel()
-    try:
-        await task
-    except asyncio.CancelledError:
-        current = asyncio.current_task()
-        if current is not None and current.cancelling():
-            raise
-    except Exception:  # already reported through the queue
-        pass
 
 
 def build_backend(services: Any) -> AnswerBackend:

@@ -17,10 +17,10 @@ that arrives in between is flushed by a timer, not only when the next token come
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
@@ -53,8 +53,9 @@ class ToolFinished:
 class Final:
     result: "AnswerResult"
 
-    @property
+    @cached_property
     def reply(self) -> "Reply":
+        """The Reply to render (built once: it carries the answer id the feedback buttons use)."""
         from bot.commands.knowledge_cmds import result_reply
 
         return result_reply(self.result)
@@ -81,7 +82,7 @@ class Edit:
             body = body[: max(0, room - 1)].rstrip() + "…"
         return (body + tail).strip() or "…"
 
-    @property
+    @cached_property
     def reply(self) -> "Reply | None":
         return Final(self.result).reply if self.result is not None else None
 
@@ -110,6 +111,21 @@ class EditThrottle:
 
 
 _END = object()
+
+
+async def cancel_task(task: asyncio.Task[Any]) -> None:
+    """Stop a helper task and wait for it, without swallowing our own cancellation."""
+    if task.done():
+        return
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        current = asyncio.current_task()
+        if current is not None and current.cancelling():
+            raise
+    except Exception:  # already handed to the consumer
+        pass
 
 
 async def throttle_edits(events: AsyncIterator[StreamEvent], interval_s: float = EDIT_INTERVAL_S,
@@ -163,6 +179,4 @@ async def throttle_edits(events: AsyncIterator[StreamEvent], interval_s: float =
                 dirty = False
                 yield Edit(text, status)
     finally:
-        task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
+        await cancel_task(task)

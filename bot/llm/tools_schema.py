@@ -34,6 +34,18 @@ class ToolArgumentError(UserInputError):
     """The model asked for a tool that does not exist or sent arguments the command rejects."""
 
 
+def _all_commands() -> Mapping[str, CommandSpec]:
+    """Every registered command, importing the command modules first (they register on import)."""
+    from bot.commands import registry
+
+    loader = getattr(registry, "load_commands", None)
+    if loader is not None:
+        loader()
+    else:  # older layout: importing the package imports every command module
+        import bot.commands  # noqa: F401
+    return REGISTRY
+
+
 def is_demo_command(spec: CommandSpec) -> bool:
     return not spec.hidden and (spec.name.startswith(TOOL_PREFIXES) or spec.name in TOOL_COMMANDS)
 
@@ -94,9 +106,7 @@ class ToolCatalog:
     @classmethod
     def from_registry(cls, registry: Mapping[str, CommandSpec] | None = None) -> "ToolCatalog":
         if registry is None:
-            import bot.commands  # noqa: F401 - registers every command module
-
-            registry = REGISTRY
+            registry = _all_commands()
         return cls.from_specs(s for s in registry.values() if is_demo_command(s))
 
     @classmethod

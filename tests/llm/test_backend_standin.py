@@ -326,3 +326,19 @@ def test_without_an_llm_ask_is_the_extractive_reply_unchanged(tmp_path):
 
 async def _drain(iterator):
     return [e async for e in iterator]
+
+
+def test_abandoning_the_stream_cancels_the_model_call(standin, make_backend):
+    standin.push(Say("Gradients shrink " * 40 + "[1].", chunk_chars=4, delay_s=0.01))
+
+    async def go():
+        backend = make_backend()
+        stream = backend.stream_answer("why do gradients vanish?")
+        async for event in stream:
+            if isinstance(event, TextDelta):
+                break
+        await stream.aclose()
+        await backend.aclose()
+        return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+    assert asyncio.run(go()) == []

@@ -5,14 +5,15 @@ import json
 import pytest
 
 from bot.commands.registry import REGISTRY, bind
-from bot.llm.tools_schema import ToolArgumentError, tool_name
+from bot.llm.tools_schema import ToolArgumentError, _all_commands, tool_name
 from tools.errors import UserInputError
 
 DEMO_PREFIXES = ("plot ", "metrics ", "embeddings ", "demo ")
 
 
 def test_exactly_the_demo_commands_are_offered(catalog):
-    expected = {n for n, s in REGISTRY.items() if not s.hidden and (n.startswith(DEMO_PREFIXES) or n == "image")}
+    expected = {n for n, s in _all_commands().items()
+                if not s.hidden and (n.startswith(DEMO_PREFIXES) or n == "image")}
     assert {s.name for s in catalog.specs.values()} == expected
     assert "ask" not in expected and "plot gradient-flow" in expected and "image" in expected
     names = [t["function"]["name"] for t in catalog.schemas()]
