@@ -248,7 +248,7 @@ def gen_gelu_value(rng: random.Random) -> Generated:
     x = rng.choice([-2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0])
     answer = x * normal_cdf(x)
     return Generated(params={"x": _fmt_num(x), "phi": f"{normal_cdf(x):.4f}"}, answer=answer, tolerance=0.0006,
-                     fmt="{:.4f}", distractors=(max(0.0, x), normal_cdf(x), x * sigmoid(x), x * sigmoid(1.702 * x) + 0.05))
+                     fmt="{:.4f}", distractors=(max(0.0, x), normal_cdf(x), x * sigmoid(x), x * (1.0 - normal_cdf(x))))
 
 
 def gen_elu_value(rng: random.Random) -> Generated:
@@ -568,12 +568,12 @@ def gen_unit_distance(rng: random.Random) -> Generated:
 def gen_attention_weight(rng: random.Random) -> Generated:
     d_k = rng.choice([4, 16, 64])
     root = math.sqrt(d_k)
-    while True:
+    while True:  # distinct scores, and a first weight big enough to read at 3 decimals
         scores = [rng.randint(-2, 8) * int(root) for _ in range(3)]
-        if len(set(scores)) == 3:
+        exps = [math.exp(s / root) for s in scores]
+        answer = exps[0] / sum(exps)
+        if len(set(scores)) == 3 and 0.02 <= answer <= 0.98:
             break
-    exps = [math.exp(s / root) for s in scores]
-    answer = exps[0] / sum(exps)
     raw = [math.exp(s) for s in scores]
     by_d = [math.exp(s / d_k) for s in scores]
     return Generated(params={"s1": scores[0], "s2": scores[1], "s3": scores[2], "d_k": d_k, "root": f"{root:g}",

@@ -65,7 +65,12 @@ def result_reply(result: "AnswerResult") -> Reply:
 @command("ask", "Ask a concept question; answered from our articles, with sources", QUESTION,
          example="/ask why does my 20-layer sigmoid net stop learning?", needs_knowledge=True)
 def ask(services: Services, question: str) -> Reply:
-    return result_reply(services.answer_backend.answer(validate_query(question)))
+    question = validate_query(question)
+    if is_small_talk(question):  # "hi", "thanks!", emoji: nothing to look up
+        text = ("Hi! Ask me a concept question, for example *why does my 20-layer sigmoid net stop "
+                "learning?*, or try `/roadmap` for the study path and `/help` for the demos.")
+        return Reply(text=text, title="ML tutor", data={"answer": text, "abstained": True, "sources": []})
+    return result_reply(services.answer_backend.answer(question))
 
 
 @command(

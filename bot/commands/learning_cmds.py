@@ -7,6 +7,7 @@ question. State lives in ``<data_dir>/learning.db`` (see :mod:`bot.learning.stor
 
 from __future__ import annotations
 
+import re
 import time
 
 from bot.commands.registry import ACTION_PREFIX, Caller, Option, command
@@ -30,8 +31,17 @@ def _topics(services: Services) -> dict[str, TopicInfo]:
     return {a.slug: TopicInfo(a.slug, a.title) for a in services.articles}
 
 
+_MARKDOWN = re.compile(r"([\\*_~`|>#\[\]()])")
+
+
+def _plain_name(user_id: int, display_name: str) -> str:
+    name = " ".join(display_name.split())[:40]
+    return name or f"user …{str(user_id)[-4:]}"
+
+
 def _name(user_id: int, display_name: str) -> str:
-    return display_name or f"user …{str(user_id)[-4:]}"
+    """A display name safe to put in Markdown text (names are chosen by users)."""
+    return _MARKDOWN.sub(r"\\\1", _plain_name(user_id, display_name))
 
 
 @command(
@@ -128,10 +138,12 @@ def leaderboard(services: Services, caller: Caller) -> Reply:
     elif mine is None:
         lines.append("You have no answers this week: `/quiz` to join in.")
     table = Table(("#", "student", "correct", "answered"),
-                  tuple((str(i), _name(uid, name), str(c), str(n)) for i, (uid, name, c, n) in enumerate(rows, 1)))
+                  tuple((str(i), _plain_name(uid, name), str(c), str(n))
+                        for i, (uid, name, c, n) in enumerate(rows, 1)))
     return Reply(text="\n".join(lines), title=f"Leaderboard — week of {week} (UTC)", tables=(table,),
                  data={"week_start": since, "guild": caller.guild_id,
-                       "rows": [{"rank": i, "user_id": uid, "name": _name(uid, name), "correct": c, "answered": n}
+                       "rows": [{"rank": i, "user_id": uid, "name": _plain_name(uid, name), "correct": c,
+                                 "answered": n}
                                 for i, (uid, name, c, n) in enumerate(rows, 1)],
                        "you": None if mine is None else {"rank": mine[0], "correct": mine[1], "answered": mine[2]}})
 

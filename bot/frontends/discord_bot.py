@@ -33,6 +33,9 @@ from bot.runtime.runner import CommandRunner, QueueFull, ToolTimeout
 from bot.runtime.storage import Store
 from bot.services import Services
 from bot.settings import Settings
+from bot.llm.conversation import ConversationStore
+from bot.llm.streaming import throttle_edits
+from knowledge.query import is_small_talk
 from knowledge.topics import suggest_topics
 from tools.errors import UserInputError
 
@@ -56,6 +59,7 @@ class TutorBot(discord.Client):
         self.gate = GuildGate(settings.guild_max_heavy)
         self.store = Store(settings.database_path)
         self._inflight: set[asyncio.Task[Any]] = set()
+        self.conversations = ConversationStore.from_settings(settings)  # follow-ups in threads
         self.started_at = time.time()
         specs = [s for s in visible_commands() if not s.name.startswith(ACTION_PREFIX)]
         top, by_name = build_commands(specs, self.dispatch_command)
@@ -131,6 +135,11 @@ class TutorBot(discord.Client):
         self.cooldowns.hit(interaction.user.id, "heavy" if spec.heavy else "light", self._cooldown(spec))
         has_files = any(isinstance(v, discord.Attachment) for v in raw.values())
         caller = _caller(interaction)
+        if spec.name == "ask" and not is_small_talk(str(raw.get("question", ""))):
+            question = bind(spec, raw)["question"]
+            await interaction.response.defer(thinking=True)
+            await self._stream_answer(interaction, question)
+            return
         if spec.instant and not has_files:
             reply = call_handler(spec, self.services, bind(spec, raw), caller)
             await self.send_reply(interaction, reply, deferred=False)
@@ -148,6 +157,30 @@ class TutorBot(discord.Client):
                 kwargs["caller"] = caller
             reply = await self.runner.run(spec, kwargs)
         await self.send_reply(interaction, reply, deferred=True)
+
+    async def _run_tool(self, spec: CommandSpec, kwargs: dict[str, Any]) -> Reply:
+        """A demo the LLM asked for: same pool, timeout and per-guild cap as a slash command."""
+        return await self.runner.run(spec, kwargs)
+
+    async def _answer_events(self, question: str, channel: Any):
+        """The answer as a stream of edits; in a thread, earlier turns are the context."""
+        key = channel.id if isinstance(channel, discord.Thread) else None
+        history = self.conversations.history(key) if key is not None else ()
+        backend = await asyncio.to_thread(lambda: self.services.answer_backend)
+        async for edit in throttle_edits(backend.stream_answer(question, history, run_tool=self._run_tool)):
+            if edit.final and key is not None and edit.result is not None and not edit.result.answer.abstained:
+                self.conversations.record(key, question, edit.result.answer.text)
+            yield edit
+
+    async def _stream_answer(self, interaction: discord.Interaction, question: str) -> None:
+        """/ask: the message is edited as the answer arrives (≤ 1 edit/s), then replaced by the
+        final embed with sources and buttons. Extractive answers arrive in one final edit."""
+        async for edit in self._answer_events(question, interaction.channel):
+            if edit.final:
+                assert edit.reply is not None
+                await self.send_reply(interaction, edit.reply, deferred=True)
+            else:
+                await interaction.edit_original_response(content=edit.preview(), allowed_mentions=NO_MENTIONS)
 
     async def run_action(self, interaction: discord.Interaction, command: str, payload: str) -> None:
         """A persistent action button was pressed (see :class:`bot.reply.Action`)."""
@@ -176,8 +209,8 @@ class TutorBot(discord.Client):
         kwargs: dict[str, Any] = {"embed": rendered.first, "allowed_mentions": NO_MENTIONS}
         if view is not None:
             kwargs["view"] = view
-        if deferred:
-            await interaction.edit_original_response(attachments=rendered.files, **kwargs)
+        if deferred:  # content=None clears a streamed preview
+            await interaction.edit_original_response(content=None, attachments=rendered.files, **kwargs)
         else:
             await interaction.response.send_message(files=rendered.files, ephemeral=reply.ephemeral, **kwargs)
 
@@ -217,29 +250,47 @@ class TutorBot(discord.Client):
             await message.reply("Ask me a question after the mention, or type `/help`.", mention_author=False,
                                 allowed_mentions=NO_MENTIONS)
             return
-        spec = resolve("ask")
         try:
             self.cooldowns.hit(message.author.id, "light", self.settings.cooldown_s)
-            kwargs = bind(spec, {"question": question})
+            question = bind(resolve("ask"), {"question": question})["question"]
+            if is_small_talk(question):
+                await message.reply("Hi! Ask me a concept question after the mention, or type `/help`.",
+                                    mention_author=False, allowed_mentions=NO_MENTIONS)
+                return
+            sent: discord.Message | None = None
             async with message.channel.typing():
-                reply = await self.runner.run(spec, kwargs)
+                async for edit in self._answer_events(question, message.channel):
+                    if not edit.final:
+                        if sent is None:
+                            sent = await message.reply(edit.preview(), mention_author=False,
+                                                       allowed_mentions=NO_MENTIONS)
+                        else:
+                            await sent.edit(content=edit.preview(), allowed_mentions=NO_MENTIONS)
+                        continue
+                    reply = edit.reply
+                    assert reply is not None
+                    rendered = render_reply(reply)
+                    view = None
+                    if reply.answer_id and not reply.data.get("abstained"):
+                        await asyncio.to_thread(
+                            self.store.save_answer, reply.answer_id, question, reply.text, False,
+                            [s.as_dict() for s in reply.sources], list(reply.passages),
+                            message.author.id, message.guild.id if message.guild else None)
+                        view = answer_view(reply.answer_id)
+                    files = rendered.files
+                    if sent is None:
+                        await message.reply(embed=rendered.first, files=files, view=view, mention_author=False,
+                                            allowed_mentions=NO_MENTIONS)
+                    else:
+                        await sent.edit(content=None, embed=rendered.first, attachments=files, view=view,
+                                        allowed_mentions=NO_MENTIONS)
         except (UserInputError, RateLimited) as err:
             await message.reply(error_text(str(err)), mention_author=False, allowed_mentions=NO_MENTIONS)
-            return
         except Exception:
             error_id = uuid.uuid4().hex[:8]
             log.exception("error id %s answering a mention from user %s", error_id, message.author.id)
             await message.reply(error_text(f"Sorry, something went wrong (error id `{error_id}`)."),
                                 mention_author=False, allowed_mentions=NO_MENTIONS)
-            return
-        rendered = render_reply(reply)
-        view = None
-        if reply.answer_id and not reply.data.get("abstained"):
-            await asyncio.to_thread(self.store.save_answer, reply.answer_id, question, reply.text, False,
-                                    [s.as_dict() for s in reply.sources], list(reply.passages),
-                                    message.author.id, message.guild.id if message.guild else None)
-            view = answer_view(reply.answer_id)
-        await message.reply(embed=rendered.first, view=view, mention_author=False, allowed_mentions=NO_MENTIONS)
 
 
 def _caller(interaction: discord.Interaction) -> Caller:

@@ -71,7 +71,8 @@ def render_progress(progress: Progress, name: str = "") -> bytes:
         top = max([n for _, n, _ in progress.daily] + [1])
         right.set_ylim(0, top * 1.15 + 0.5)
         right.yaxis.get_major_locator().set_params(integer=True)
-        right.set_title(f"Answers, last {CHART_DAYS} days (UTC)\n{progress.streak_days}-day streak", fontsize=11)
+        streak = f"{progress.streak_days}-day streak" if progress.streak_days else "no streak yet"
+        right.set_title(f"Answers, last {CHART_DAYS} days (UTC)\n{streak}", fontsize=11)
         right.legend(loc="upper left", fontsize=8)
         fig.suptitle(f"Progress{' of ' + name if name else ''}: {progress.correct_total} of "
                      f"{progress.answered_total} answers correct, {progress.due_total} reviews due", fontsize=12)

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 DB_FILENAME = "learning.db"
 SESSION_TTL_S = 24 * 3600.0
+SESSION_KEEP_S = 7 * 86400.0  # finished or expired sessions are deleted after this (answers stay)
+PRUNE_EVERY_S = 3600.0
 BUSY_TIMEOUT_S = 10.0
 EXPIRED_MESSAGE = "that question has expired, start a new /quiz"
 MAX_BATCH = 256  # answers per group commit
@@ -58,6 +60,7 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
             finished REAL
         )""",
         "CREATE INDEX sessions_user ON sessions(user_id, created)",
+        "CREATE INDEX sessions_created ON sessions(created)",
         # one row per question, so answering touches small rows only (never a 10 kB JSON blob)
         """CREATE TABLE session_questions (
             session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
@@ -191,6 +194,7 @@ class LearningStore:
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
+        self._last_prune = 0.0
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._closed = False
         self._writer = threading.Thread(target=self._write_loop, name=f"learning-writer:{path.name}", daemon=True)
@@ -320,7 +324,13 @@ class LearningStore:
         now = time.time() if now is None else now
         rows = [(session_id, i, json.dumps(q, ensure_ascii=False)) for i, q in enumerate(questions)]
 
+        prune = now - self._last_prune > PRUNE_EVERY_S
+        if prune:
+            self._last_prune = now
+
         def write(db: sqlite3.Connection) -> None:
+            if prune:  # old sessions (long expired) go; their answers keep session_id NULL
+                db.execute("DELETE FROM sessions WHERE created < ?", (now - SESSION_KEEP_S,))
             self._touch_user(db, user_id, display_name, now)
             db.execute(f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, ?, NULL)",
                        (session_id, user_id, guild_id, kind, topic, len(questions), now, now))
@@ -396,7 +406,7 @@ class LearningStore:
 
         return self._submit(write)
 
-    def prune_sessions(self, older_than_s: float = 7 * 86400, now: float | None = None) -> int:
+    def prune_sessions(self, older_than_s: float = SESSION_KEEP_S, now: float | None = None) -> int:
         """Delete old sessions (their answers stay, with session_id set to NULL)."""
         cutoff = (time.time() if now is None else now) - older_than_s
         return int(self._submit(lambda db: db.execute("DELETE FROM sessions WHERE created < ?", (cutoff,)).rowcount))

@@ -80,3 +80,12 @@ def test_retrieval_and_abstention_floor_on_the_independent_holdout_set(services)
     assert report["overall"]["hit@3"] >= 0.95
     assert report["abstention"]["recall"] >= 0.90
     assert report["abstention"]["on_topic_answered_rate"] >= 0.90
+
+
+@pytest.mark.parametrize("text", ["hi", "thanks!", "🙂🙂", "???", "hello bot"])
+def test_small_talk_gets_a_friendly_pointer_not_a_search(services, text):
+    from bot.commands import invoke
+
+    reply = invoke("ask", services, {"question": text})
+    assert reply.data["abstained"] is True and reply.data["sources"] == []
+    assert "/roadmap" in reply.text and "I don't have an article" not in reply.text

@@ -8,6 +8,8 @@ import io
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image as PILImage
 
 from bot.commands.registry import Caller, invoke, run_action
@@ -160,3 +162,31 @@ def test_progress_for_a_new_user_and_helpers(learning_services):
     assert streak(["2024-05-01"], date(2024, 5, 3)) == 0
     monday = week_start(calendar.timegm((2024, 5, 8, 12, 0, 0)))
     assert time.strftime("%Y-%m-%d %H:%M", time.gmtime(monday)) == "2024-05-06 00:00"
+
+
+@pytest.fixture(scope="module")
+def shared_services(tmp_path_factory):
+    from bot.learning.store import close_stores
+    from bot.services import Services
+    from bot.settings import Settings
+
+    yield Services(Settings(data_dir=tmp_path_factory.mktemp("fuzz") / "var"))
+    close_stores()
+
+
+@settings(max_examples=200, deadline=None)
+@given(payload=st.one_of(st.text(max_size=100),
+                         st.from_regex(r"q:[0-9a-f]{12}:[0-9]{1,3}:[0-9]{1,2}", fullmatch=True)))
+def test_button_payloads_either_work_or_raise_a_user_error(shared_services, payload):
+    try:
+        run_action("quiz", payload, shared_services)
+    except UserInputError as err:
+        assert str(err) in (EXPIRED, "that button is no longer valid")
+
+
+def test_markdown_in_display_names_is_escaped_on_the_leaderboard(learning_services):
+    caller = Caller(31, 600, "**boss** [x](y)")
+    reply = invoke("quiz", learning_services, {"topic": "relu", "count": 1}, caller)
+    run_action("quiz", reply.actions[0].payload, learning_services, caller)
+    board = invoke("leaderboard", learning_services, {}, caller)
+    assert r"\*\*boss\*\* \[x\]\(y\)" in board.text and board.tables[0].rows[0][1] == "**boss** [x](y)"

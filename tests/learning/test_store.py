@@ -169,3 +169,16 @@ def test_weekly_leaderboard_ranks_by_correct_answers(tmp_path):
     assert store.user_rank(77, now - 60, 4) is None
     assert store.leaderboard(77, now + 60) == []  # last week's answers do not count
     store.close()
+
+
+def test_old_sessions_are_pruned_but_their_answers_stay(tmp_path):
+    store = LearningStore(tmp_path / "learning.db")
+    old = time.time() - 30 * 86400
+    store.create_session("f" * 12, 1, None, "", "quiz", "relu", _questions(2), now=old)
+    store.record_answer("f" * 12, 0, 2, 1, now=old + 5)
+    store._last_prune = 0.0
+    store.create_session("0" * 12, 1, None, "", "quiz", "relu", _questions(1))  # prunes on the way
+    assert store.get_session("f" * 12) is None and store.get_session("0" * 12) is not None
+    assert store.count_answers() == 1 and store.user_totals(1) == (1, 1)
+    assert store._read("SELECT COUNT(*) FROM session_questions WHERE session_id = ?", ("f" * 12,))[0][0] == 0
+    store.close()
