@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 EMBEDDING_DIM = 384
+SMALL_BATCH = 4  # up to this many texts: encode on one thread (see Embedder.encode)
 
 
 def default_model_dir() -> Path:
@@ -61,18 +62,34 @@ class Embedder:
         return MODEL_NAME
 
     def encode(self, texts: list[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
-        """Normalized float32 vectors, shape ``(len(texts), 384)``."""
+        """Normalized float32 vectors, shape ``(len(texts), 384)``.
+
+        A query or two is encoded on one thread: splitting a 10-token input across cores gains
+        nothing, and on a busy 2-core machine a multi-threaded call stalls for hundreds of ms
+        waiting for a core. Batches (index builds) use every core.
+        """
         if not texts:
             return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+        import torch
+
         with self._lock:
-            vectors = self.model.encode(
-                texts,
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=show_progress,
-            )
+            threads = torch.get_num_threads()
+            if len(texts) <= SMALL_BATCH:
+                torch.set_num_threads(1)
+            try:
+                vectors = self._encode(texts, batch_size, show_progress)
+            finally:
+                torch.set_num_threads(threads)
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
+        return self.model.encode(
+            texts,
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
 
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
