@@ -6,7 +6,7 @@ import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from bot.commands.registry import Option, command
+from bot.commands.registry import Caller, Option, command
 from bot.reply import Reply, Source
 from bot.services import Services
 from knowledge.answerer import Answer
@@ -127,8 +127,9 @@ def explain(services: Services, topic: str) -> Reply:
     )
 
 
-@command("roadmap", "The study path: the 4-part training roadmap, then the other topics", example="/roadmap", instant=True)
-def roadmap(services: Services) -> Reply:
+@command("roadmap", "The study path: the 4-part training roadmap, then the other topics, and your progress",
+         example="/roadmap", wants_caller=True)
+def roadmap(services: Services, caller: Caller | None = None) -> Reply:
     articles = services.articles
     by_slug = {a.slug: a for a in articles}
     core = [by_slug[s] for s in ROADMAP if s in by_slug]
@@ -142,6 +143,10 @@ def roadmap(services: Services) -> Reply:
         lines.append(f"- **{article.title}** (`{article.slug}`) — {article.summary}")
     lines.append("")
     lines.append("Read one with `/explain <topic>`; every article ends with a demo to run.")
+    if caller is not None:
+        from bot.learning.progress import progress_lines
+
+        lines += ["", *progress_lines(services, caller)]
     data = [
         {"topic": a.slug, "title": a.title, "order": a.order, "roadmap": a.slug in ROADMAP,
          "prereqs": list(a.prereqs), "tools": list(a.tools), "summary": a.summary}

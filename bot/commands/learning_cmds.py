@@ -161,9 +161,26 @@ def forget_me(services: Services, caller: Caller, confirm: bool = False) -> Repl
                   "undone. To go ahead, run `/forget-me confirm:true`."),
             title="Forget me?", ephemeral=True, data={"deleted": False, "would_delete": counts})
     counts = store.forget_user(caller.user_id)
+    bot_counts = _forget_bot_records(services, caller.user_id)
     return Reply(text=(f"Done: deleted {counts['answers']} answers, {counts['cards']} review cards and "
-                       f"{counts['sessions']} quiz sessions. Nothing about your quizzes is left."),
-                 title="Forgotten", ephemeral=True, data={"deleted": True, "counts": counts})
+                       f"{counts['sessions']} quiz sessions, plus {bot_counts['answers']} saved /ask answers, "
+                       f"{bot_counts['votes']} votes and {bot_counts['usage']} usage records. Nothing about you "
+                       "is left."),
+                 title="Forgotten", ephemeral=True, data={"deleted": True, "counts": counts, "bot_records": bot_counts})
+
+
+def _forget_bot_records(services: Services, user_id: int) -> dict[str, int]:
+    """The chat front end's own records (saved answers, 👍/👎, usage) go too."""
+    from bot.runtime.storage import Store
+
+    path = services.settings.database_path
+    if not path.exists():
+        return {"answers": 0, "votes": 0, "usage": 0}
+    store = Store(path)
+    try:
+        return store.forget_user(user_id)
+    finally:
+        store.close()
 
 
 @command(f"{ACTION_PREFIX}{ACTION_COMMAND}", "Answer a quiz question (button)",

@@ -16,10 +16,10 @@ from pathlib import Path
 from rich.console import Console
 
 
-from bot.commands.registry import Attachment, CommandSpec, all_commands, invoke
+from bot.commands.registry import Attachment, Caller, CommandSpec, all_commands, invoke, run_action
 from bot.frontends.local_files import read_local_attachment
 from bot.frontends.text_render import render, save_images
-from bot.reply import Reply
+from bot.reply import Action, Reply
 from bot.services import Services
 from tools.errors import UserInputError
 
@@ -86,10 +86,20 @@ def handle_line(services: Services, line: str) -> Reply:
         return Reply.error(f"something went wrong on our side (error id {error_id}); it has been logged")
 
 
+def press(services: Services, actions: tuple[Action, ...], line: str) -> Reply:
+    """A number typed after a reply with buttons presses that button (console has no buttons)."""
+    action = actions[int(line) - 1]
+    try:
+        return run_action(action.command, action.payload, services, Caller.local())
+    except UserInputError as err:
+        return Reply.error(str(err))
+
+
 def run_console(services: Services, stdin=None, console: Console | None = None) -> None:
     stdin = stdin or sys.stdin
     console = console or Console()
     interactive = stdin.isatty()
+    actions: tuple[Action, ...] = ()
     if interactive:
         console.print("[bold cyan]ML tutor console[/] — same commands as the Discord bot. "
                       "Try [bold]/help[/], [bold]/roadmap[/] or just type a question. Ctrl-D quits.")
@@ -107,6 +117,10 @@ def run_console(services: Services, stdin=None, console: Console | None = None) 
             break
         if not interactive:
             console.print(f"[dim]{PROMPT}{line}[/]", markup=True, highlight=False)
-        reply = handle_line(services, line)
+        if line.isdigit() and 1 <= int(line) <= len(actions):
+            reply = press(services, actions, line)
+        else:
+            reply = handle_line(services, line)
+        actions = reply.actions
         paths = save_images(reply, services.settings.output_dir) if reply.images else []
         render(console, reply, paths)

@@ -29,11 +29,22 @@ def save_images(reply: Reply, out_dir: Path, first_as: Path | None = None) -> li
     return paths
 
 
+def chat_markdown(text: str) -> str:
+    """Chat Markdown keeps single line breaks (Discord does); CommonMark would join the lines,
+    so outside code blocks each line ends with a hard break."""
+    out, in_code = [], False
+    for line in text.split("\n"):
+        if line.strip().startswith("```"):
+            in_code = not in_code
+        out.append(line if in_code or not line.strip() else line + "  ")
+    return "\n".join(out)
+
+
 def render(console: Console, reply: Reply, image_paths: list[Path] | None = None) -> None:
     if reply.is_error:
         console.print(f"[bold red]error:[/] {reply.text}", markup=True, highlight=False)
         return
-    body = Markdown(reply.text) if reply.text else ""
+    body = Markdown(chat_markdown(reply.text)) if reply.text else ""
     console.print(Panel(body, title=reply.title or None, title_align="left", border_style="cyan"))
     for table in reply.tables:
         rt = RichTable(title=table.title or None)
@@ -46,6 +57,10 @@ def render(console: Console, reply: Reply, image_paths: list[Path] | None = None
         console.print("[bold]Sources[/]")
         for i, src in enumerate(reply.sources, 1):
             console.print(f"  [{i}] {src.label()}  ({src.topic})", markup=False, highlight=False)
+    if reply.actions:
+        choices = "   ".join(f"[{i}] {a.label}" for i, a in enumerate(reply.actions, 1))
+        console.print(choices, markup=False, highlight=False)
+        console.print("type a number to choose", style="dim")
     footer = reply.extra.get("footer")
     if footer:
         console.print(footer, style="dim", markup=False)

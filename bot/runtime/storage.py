@@ -113,6 +113,22 @@ class Store:
             ).fetchone()
         return int(row[0]), int(row[1])
 
+    def forget_user(self, user_id: int) -> dict[str, int]:
+        """Delete everything tied to a user: their answers (and votes on them), votes, usage."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                votes = self._db.execute(
+                    "DELETE FROM feedback WHERE user_id = ? OR answer_id IN (SELECT id FROM answers WHERE user_id = ?)",
+                    (user_id, user_id)).rowcount
+                answers = self._db.execute("DELETE FROM answers WHERE user_id = ?", (user_id,)).rowcount
+                usage = self._db.execute("DELETE FROM usage WHERE user_id = ?", (user_id,)).rowcount
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return {"answers": answers, "votes": votes, "usage": usage}
+
     def log_usage(self, command: str, outcome: str, ms: float, user_id: int | None, guild_id: int | None) -> None:
         with self._lock:
             self._db.execute("INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?)",

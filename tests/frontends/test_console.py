@@ -37,3 +37,12 @@ def test_console_runs_piped_commands(services):
     text = out.getvalue()
     assert "/ask" in text and "Sources" in text
     assert "error:" in text and "unknown topic" in text
+
+
+def test_console_quiz_buttons_are_pressed_by_number(services):
+    out = io.StringIO()
+    console = Console(file=out, width=100, force_terminal=False)
+    run_console(services, stdin=io.StringIO("/quiz relu count:1\n1\n"), console=console)
+    text = out.getvalue()
+    assert "[1] " in text and "type a number" in text
+    assert ("Correct" in text) or ("Not quite" in text)

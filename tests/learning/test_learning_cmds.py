@@ -190,3 +190,21 @@ def test_markdown_in_display_names_is_escaped_on_the_leaderboard(learning_servic
     run_action("quiz", reply.actions[0].payload, learning_services, caller)
     board = invoke("leaderboard", learning_services, {}, caller)
     assert r"\*\*boss\*\* \[x\]\(y\)" in board.text and board.tables[0].rows[0][1] == "**boss** [x](y)"
+
+
+def test_forget_me_also_deletes_the_chat_bot_records(services, tmp_path):
+    """Saved /ask answers, 👍/👎 votes and usage rows in tutor.db go too."""
+    from bot.commands.registry import Caller, invoke
+    from bot.runtime.storage import Store
+
+    store = Store(services.settings.database_path)
+    store.save_answer("feed01", "q", "a", False, [], [], user_id=4242, guild_id=1)
+    store.vote("feed01", 4242, 1)
+    store.log_usage("ask", "ok", 3.0, 4242, 1)
+    store.log_usage("ask", "ok", 3.0, 7, 1)
+    store.close()
+    reply = invoke("forget-me", services, {"confirm": "true"}, Caller(4242, 1))
+    assert reply.data["bot_records"] == {"answers": 1, "votes": 1, "usage": 1}
+    store = Store(services.settings.database_path)
+    assert store.get_answer("feed01") is None and store.stats()["users"] == 1
+    store.close()
