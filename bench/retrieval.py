@@ -17,23 +17,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-QUERIES = [
-    "why does my 20-layer sigmoid net stop learning?",
-    "batch norm at inference time",
-    "dying relu",
-    "what does gamma do in focal loss",
-    "otsu threshold",
-    "precision vs recall for cancer screening",
-    "do i need to scale features for gradient descent",
-    "odds ratio from a logistic regression coefficient",
-    "random search vs grid search",
-    "why is bank different in bert but not word2vec",
-]
+from bench.common import QUESTIONS as QUERIES, percentile  # noqa: E402
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
 
 
 def main() -> None:
