@@ -74,6 +74,7 @@ def render_progress(progress: Progress, name: str = "") -> bytes:
         streak = f"{progress.streak_days}-day streak" if progress.streak_days else "no streak yet"
         right.set_title(f"Answers, last {CHART_DAYS} days (UTC)\n{streak}", fontsize=11)
         right.legend(loc="upper left", fontsize=8)
-        fig.suptitle(f"Progress{' of ' + name if name else ''}: {progress.correct_total} of "
+        owner = "Your progress" if name in ("", "you") else f"{name}'s progress"
+        fig.suptitle(f"{owner}: {progress.correct_total} of "
                      f"{progress.answered_total} answers correct, {progress.due_total} reviews due", fontsize=12)
         return figure_to_png(fig)
