@@ -18,6 +18,8 @@ from knowledge.retriever import KnowledgeBase
 
 if TYPE_CHECKING:
     from bot.llm.backend import AnswerBackend
+    from knowledge.gaps import GapLog
+    from knowledge.notes import NoteStore
 
 
 class Services:
@@ -40,7 +42,26 @@ class Services:
 
         with self._lock:
             embedder = get_embedder(self.settings.embedding_model_dir)
-            return KnowledgeBase.open(self.settings.index_dir, embedder, self.articles_dir, self._progress)
+            kb = KnowledgeBase.open(self.settings.index_dir, embedder, self.articles_dir, self._progress)
+        kb.notes = self.notes
+        return kb
+
+    @cached_property
+    def notes(self) -> "NoteStore":
+        """Server notes (SQLite + per-guild index), checked against each other on open."""
+        from knowledge.embedder import get_embedder
+        from knowledge.notes import NoteStore
+
+        embedder = get_embedder(self.settings.embedding_model_dir)
+        return NoteStore.open(self.settings.notes_db_path, embedder, self.settings.notes_index_dir,
+                              {a.slug for a in self.articles})
+
+    @cached_property
+    def gaps(self) -> "GapLog":
+        from knowledge.embedder import get_embedder
+        from knowledge.gaps import GapLog
+
+        return GapLog(self.settings.notes_db_path, get_embedder(self.settings.embedding_model_dir))
 
     @cached_property
     def answerer(self) -> ExtractiveAnswerer:

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     abstain_threshold: float | None = Field(default=None, alias="TUTOR_ABSTAIN_THRESHOLD")
     uncovered_margin: float | None = Field(default=None, alias="TUTOR_UNCOVERED_MARGIN")
     log_level: str = Field(default="WARNING", alias="TUTOR_LOG_LEVEL")
+    trusted_role_id: int | None = Field(default=None, alias="TUTOR_TRUSTED_ROLE_ID")
 
     output_dir: Path = Field(default=Path("out"), alias="TUTOR_OUTPUT_DIR")
 
@@ -56,6 +57,14 @@ class Settings(BaseSettings):
     @property
     def database_path(self) -> Path:
         return self.data_dir / "tutor.db"
+
+    @property
+    def notes_db_path(self) -> Path:
+        return self.data_dir / "notes.db"
+
+    @property
+    def notes_index_dir(self) -> Path:
+        return self.data_dir / "notes"
 
 
 @lru_cache(maxsize=1)

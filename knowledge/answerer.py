@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from knowledge.chunking import Chunk
+from knowledge.notes import NoteChunk
 from knowledge.retriever import Hit, KnowledgeBase, SearchResult
 
 # Abstain when the best passage cosine is below ABSTAIN_THRESHOLD, or when the question is closer
@@ -27,6 +28,7 @@ PASSAGES_CONSIDERED = 3
 MIN_SENTENCE_WORDS = 5
 RANK_PENALTY = 0.04  # per passage rank: prefer the best passage's sentences on near ties
 SKIP_SECTIONS = ("Try it",)
+NOTE_SENTENCE_STRIDE = 100_000  # sentence ids of note passages (never clash with article ones)
 MISCONCEPTION_PREFIX = "A common misconception is"
 MISCONCEPTION_PENALTY = 0.10  # a framed false claim is context, not the answer: at most one, ranked lower
 
@@ -76,8 +78,9 @@ class ExtractiveAnswerer:
             or result.best_uncovered - result.best_dense > self.margin
         )
 
-    def answer(self, question: str) -> Answer:
-        result = self.kb.search(question, k=5)
+    def answer(self, question: str, guild_id: int | None = None) -> Answer:
+        """``guild_id``: whose server notes count as evidence too (``None``: the local notes)."""
+        result = self.kb.search(question, k=5) if guild_id is None else self.kb.search(question, k=5, guild_id=guild_id)
         if self.should_abstain(result):
             return Answer(question, abstain_text(self.kb), True, [], result.hits, result.best_dense)
         return self.compose(result)
@@ -90,28 +93,42 @@ class ExtractiveAnswerer:
         lead_topic = passages[0].chunk.topic
         passages = [h for h in passages if h.chunk.topic == lead_topic or h.dense >= passages[0].dense - 0.05]
         candidates: list[tuple[float, int, int, int]] = []  # (score, passage rank, sentence idx, chunk id)
+        sentence_text: dict[int, str] = {}
+        by_id = {h.chunk.id: h.chunk for h in passages}
         for rank, hit in enumerate(passages):
-            idx = np.flatnonzero(stored.sentence_chunk == hit.chunk.id)
-            if idx.size == 0:
-                continue
-            sims = stored.sentence_vectors[idx] @ result.query_vector
+            if isinstance(hit.chunk, NoteChunk) and self.kb.notes is not None:
+                # A server note's sentences: ids after every article sentence, in note order.
+                texts, vectors = self.kb.notes.sentences(hit.chunk)
+                base = len(stored.sentences) + (rank + 1) * NOTE_SENTENCE_STRIDE
+                idx = np.arange(base, base + len(texts))
+                sims = vectors @ result.query_vector
+                sentence_text.update(zip((int(i) for i in idx), texts))
+            else:
+                idx = np.flatnonzero(stored.sentence_chunk == hit.chunk.id)
+                if idx.size == 0:
+                    continue
+                sims = stored.sentence_vectors[idx] @ result.query_vector
             for sid, sim in zip(idx, sims):
-                sentence = stored.sentences[sid]
+                sentence = sentence_text[int(sid)] if int(sid) in sentence_text else stored.sentences[sid]
                 if len(sentence.split()) < MIN_SENTENCE_WORDS or sentence.rstrip().endswith("?"):
                     continue
                 score = float(sim) - RANK_PENALTY * rank
                 if sentence.startswith(MISCONCEPTION_PREFIX):
                     score -= MISCONCEPTION_PENALTY
                 candidates.append((score, rank, int(sid), hit.chunk.id))
+
+        def text_of(sid: int) -> str:
+            return sentence_text[sid] if sid in sentence_text else stored.sentences[sid]
+
         candidates.sort(reverse=True)
         chosen: list[tuple[int, int, int]] = []
         words = 0
         misconceptions = 0
         for score, rank, sid, cid in candidates:
-            n = len(stored.sentences[sid].split())
+            n = len(text_of(sid).split())
             if chosen and words + n > MAX_ANSWER_WORDS:
                 continue
-            if stored.sentences[sid].startswith(MISCONCEPTION_PREFIX):
+            if text_of(sid).startswith(MISCONCEPTION_PREFIX):
                 if misconceptions:
                     continue
                 misconceptions += 1
@@ -126,6 +143,6 @@ class ExtractiveAnswerer:
         for _, sid, cid in chosen:
             if cid not in numbers:
                 numbers[cid] = len(numbers) + 1
-                citations.append(Citation(numbers[cid], self.kb.chunks[cid]))
-            parts.append(f"{stored.sentences[sid]} [{numbers[cid]}]")
+                citations.append(Citation(numbers[cid], by_id[cid]))
+            parts.append(f"{text_of(sid)} [{numbers[cid]}]")
         return Answer(result.query, " ".join(parts), False, citations, result.hits, result.best_dense)

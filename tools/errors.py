@@ -8,3 +8,7 @@ message on one line (the CLI exits with status 2); anything else is a bug and is
 
 class UserInputError(ValueError):
     """Bad input from a user; ``str(err)`` is safe and helpful to show as-is."""
+
+
+class NotAllowed(UserInputError):
+    """The caller may not do this (e.g. change server notes without the trusted role)."""

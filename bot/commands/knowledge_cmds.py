@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -16,6 +17,8 @@ from knowledge.topics import ROADMAP, resolve_topic
 
 if TYPE_CHECKING:
     from bot.llm.backend import AnswerResult
+
+log = logging.getLogger(__name__)
 
 MAX_SEARCH_K = 20
 SNIPPET_CHARS = 300
@@ -32,6 +35,7 @@ def hit_dict(hit: Hit) -> dict[str, object]:
 
 
 def answer_reply(answer: Answer) -> Reply:
+    """Citations of a server note show "Server note: <title> (by <author>)" (the chunk's title)."""
     sources = tuple(Source(c.chunk.topic, c.chunk.title, c.chunk.section) for c in answer.citations)
     data = {
         "answer": answer.text,
@@ -63,14 +67,28 @@ def result_reply(result: "AnswerResult") -> Reply:
 
 
 @command("ask", "Ask a concept question; answered from our articles, with sources", QUESTION,
-         example="/ask why does my 20-layer sigmoid net stop learning?", needs_knowledge=True)
-def ask(services: Services, question: str) -> Reply:
+         example="/ask why does my 20-layer sigmoid net stop learning?", needs_knowledge=True, wants_caller=True)
+def ask(services: Services, question: str, caller: Caller | None = None) -> Reply:
     question = validate_query(question)
     if is_small_talk(question):  # "hi", "thanks!", emoji: nothing to look up
         text = ("Hi! Ask me a concept question, for example *why does my 20-layer sigmoid net stop "
                 "learning?*, or try `/roadmap` for the study path and `/help` for the demos.")
         return Reply(text=text, title="ML tutor", data={"answer": text, "abstained": True, "sources": []})
-    return result_reply(services.answer_backend.answer(question))
+    guild_id = caller.guild_id if caller is not None else None
+    backend = services.answer_backend
+    result = backend.answer(question) if guild_id is None else backend.answer(question, guild_id=guild_id)
+    if result.abstained:
+        log_gap(services, guild_id, question, result.answer.best_score)
+    return result_reply(result)
+
+
+def log_gap(services: Services, guild_id: int | None, question: str, best_score: float | None,
+            kind: str = "abstained", ref: str | None = None) -> None:
+    """Record an unanswered (or voted-down) question in the gap log; never fails the answer."""
+    try:
+        services.gaps.record(guild_id, question, best_score, kind, ref)
+    except Exception:
+        log.warning("could not record a gap", exc_info=True)
 
 
 @command(

@@ -54,10 +54,11 @@ class Caller:
     user_id: int
     guild_id: int | None = None
     display_name: str = ""
+    is_trusted: bool = False  # may change the server's notes (Discord: Manage Server or the trusted role)
 
     @classmethod
     def local(cls) -> "Caller":
-        return cls(user_id=0, guild_id=None, display_name="you")
+        return cls(user_id=0, guild_id=None, display_name="you", is_trusted=True)
 
 
 @dataclass(frozen=True)

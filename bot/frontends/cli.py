@@ -17,7 +17,7 @@ from rich.console import Console
 
 from bot.commands import invoke
 from bot.frontends import cli_demo as demo_cli
-from bot.frontends import cli_quiz
+from bot.frontends import cli_kb, cli_quiz
 from bot.reply import Reply
 from bot.frontends.text_render import render, save_images
 from bot.services import Services
@@ -38,6 +38,7 @@ index_app = typer.Typer(help="Build or inspect the retrieval index.", no_args_is
 app.add_typer(index_app, name="index")
 app.add_typer(demo_cli.demo_app, name="demo")  # subcommands are loaded only for `tutor demo …`
 cli_quiz.register(app)
+cli_kb.register(app)
 
 stdout = Console(soft_wrap=False)
 stderr = Console(stderr=True)

@@ -37,12 +37,15 @@ from bot.llm.conversation import ConversationStore
 from bot.llm.streaming import throttle_edits
 from knowledge.query import is_small_talk
 from knowledge.topics import suggest_topics
-from tools.errors import UserInputError
+from bot.commands.knowledge_cmds import log_gap
+from tools.errors import NotAllowed, UserInputError
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_S = 10.0
 MENTION_RE = re.compile(r"<@!?\d+>")
+SAVE_AS_ANSWER = "Save as answer"
+TRUSTED_ONLY = frozenset({"kb add", "kb remove", "kb export", "gaps", "gaps resolve"})
 
 
 class TutorBot(discord.Client):
@@ -61,7 +64,8 @@ class TutorBot(discord.Client):
         self._inflight: set[asyncio.Task[Any]] = set()
         self.conversations = ConversationStore.from_settings(settings)  # follow-ups in threads
         self.started_at = time.time()
-        specs = [s for s in visible_commands() if not s.name.startswith(ACTION_PREFIX)]
+        specs = [s for s in visible_commands()
+                 if not s.name.startswith(ACTION_PREFIX) and s.extra.get("discord") != "admin"]
         top, by_name = build_commands(specs, self.dispatch_command)
         for cmd in top:
             self.tree.add_command(cmd)
@@ -69,6 +73,7 @@ class TutorBot(discord.Client):
         if explain is not None:
             explain.autocomplete("topic")(self.autocomplete_topic)
         self.tree.add_command(AdminGroup(self))
+        self.tree.add_command(app_commands.ContextMenu(name=SAVE_AS_ANSWER, callback=self.save_as_answer))
 
     # ----------------------------------------------------------------- lifecycle
     async def setup_hook(self) -> None:
@@ -115,7 +120,8 @@ class TutorBot(discord.Client):
             await self._run_command(interaction, spec, raw)
         except (UserInputError, RateLimited, QueueFull, ToolTimeout) as err:
             outcome = type(err).__name__
-            hint = f"\nUsage: `{spec.usage()}`" if isinstance(err, UserInputError) else ""
+            hint = f"\nUsage: `{spec.usage()}`" if isinstance(err, UserInputError) and not isinstance(
+                err, NotAllowed) else ""
             await self.send_error(interaction, f"{err}{hint}")
         except Exception:
             outcome = "error"
@@ -134,11 +140,17 @@ class TutorBot(discord.Client):
     async def _run_command(self, interaction: discord.Interaction, spec: CommandSpec, raw: dict[str, Any]) -> None:
         self.cooldowns.hit(interaction.user.id, "heavy" if spec.heavy else "light", self._cooldown(spec))
         has_files = any(isinstance(v, discord.Attachment) for v in raw.values())
-        caller = _caller(interaction)
+        caller = self.caller(interaction)
         if spec.name == "ask" and not is_small_talk(str(raw.get("question", ""))):
             question = bind(spec, raw)["question"]
             await interaction.response.defer(thinking=True)
             await self._stream_answer(interaction, question)
+            return
+        if spec.name in TRUSTED_ONLY and not caller.is_trusted:  # refused at once (the handler checks too)
+            raise NotAllowed(f"only server admins (Manage Server) or the trusted role can use /{spec.name}")
+        if spec.name == "kb add" and "text" not in raw and "file" not in raw:
+            bind(spec, raw)  # a bad title or topic fails before the form opens
+            await interaction.response.send_modal(NoteModal(self, spec, raw, caller))
             return
         if spec.instant and not has_files:
             reply = call_handler(spec, self.services, bind(spec, raw), caller)
@@ -147,7 +159,7 @@ class TutorBot(discord.Client):
         with self.gate.slot(interaction.guild_id) if spec.heavy else contextlib.nullcontext():
             if not has_files:
                 kwargs = bind(spec, raw)  # bad options → ephemeral error before anything is posted
-            await interaction.response.defer(thinking=True)
+            await interaction.response.defer(thinking=True, ephemeral=bool(spec.extra.get("ephemeral")))
             if has_files:
                 limit = min(MAX_ATTACHMENT_BYTES, interaction.filesize_limit or MAX_ATTACHMENT_BYTES)
                 raw = {k: (await self._read_attachment(v, limit) if isinstance(v, discord.Attachment) else v)
@@ -162,20 +174,25 @@ class TutorBot(discord.Client):
         """A demo the LLM asked for: same pool, timeout and per-guild cap as a slash command."""
         return await self.runner.run(spec, kwargs)
 
-    async def _answer_events(self, question: str, channel: Any):
-        """The answer as a stream of edits; in a thread, earlier turns are the context."""
+    async def _answer_events(self, question: str, channel: Any, guild_id: int | None = None):
+        """The answer as a stream of edits; in a thread, earlier turns are the context. The
+        guild's server notes are evidence too; an abstained answer goes to the gap log."""
         key = channel.id if isinstance(channel, discord.Thread) else None
         history = self.conversations.history(key) if key is not None else ()
         backend = await asyncio.to_thread(lambda: self.services.answer_backend)
-        async for edit in throttle_edits(backend.stream_answer(question, history, run_tool=self._run_tool)):
+        extra: dict[str, Any] = {"guild_id": guild_id} if guild_id is not None else {}
+        async for edit in throttle_edits(backend.stream_answer(question, history, run_tool=self._run_tool, **extra)):
             if edit.final and key is not None and edit.result is not None and not edit.result.answer.abstained:
                 self.conversations.record(key, question, edit.result.answer.text)
+            if edit.final and edit.result is not None and edit.result.answer.abstained:
+                await asyncio.to_thread(log_gap, self.services, guild_id, question, edit.result.answer.best_score)
             yield edit
 
     async def _stream_answer(self, interaction: discord.Interaction, question: str) -> None:
         """/ask: the message is edited as the answer arrives (≤ 1 edit/s), then replaced by the
         final embed with sources and buttons. Extractive answers arrive in one final edit."""
-        async for edit in self._answer_events(question, interaction.channel):
+        async for edit in self._answer_events(question, interaction.channel,
+                                              notes_scope(interaction.guild_id, interaction.user.id)):
             if edit.final:
                 assert edit.reply is not None
                 await self.send_reply(interaction, edit.reply, deferred=True)
@@ -186,7 +203,7 @@ class TutorBot(discord.Client):
         """A persistent action button was pressed (see :class:`bot.reply.Action`)."""
         try:
             self.cooldowns.hit(interaction.user.id, "action", min(1.0, self.settings.cooldown_s))
-            reply = await asyncio.to_thread(run_action, command, payload, self.services, _caller(interaction))
+            reply = await asyncio.to_thread(run_action, command, payload, self.services, self.caller(interaction))
             await self.send_reply(interaction, reply, deferred=False)
         except (UserInputError, RateLimited) as err:
             await self.send_error(interaction, str(err))
@@ -241,6 +258,82 @@ class TutorBot(discord.Client):
         return [app_commands.Choice(name=a.title[:100], value=a.slug)
                 for a in suggest_topics(self.services.articles, current)]
 
+    # ----------------------------------------------------------------- server notes, gap log
+    def caller(self, interaction: discord.Interaction) -> Caller:
+        """Who runs a command; trusted = Manage Server permission or the configured trusted role."""
+        trusted = False
+        if interaction.guild_id is not None:
+            perms = interaction.permissions
+            trusted = bool(perms and (perms.manage_guild or perms.administrator))
+            role_id = self.settings.trusted_role_id
+            roles = getattr(interaction.user, "roles", None) or ()
+            if role_id is not None and any(r.id == role_id for r in roles):
+                trusted = True
+        return Caller(interaction.user.id, notes_scope(interaction.guild_id, interaction.user.id),
+                      interaction.user.display_name, trusted)
+
+    async def log_downvote(self, answer_id: str, guild_id: int | None) -> None:
+        """A 👎 on an answer: its question goes to the gap log (once per answer)."""
+        stored = await asyncio.to_thread(self.store.get_answer, answer_id)
+        if stored is None:
+            return
+
+        def record() -> None:
+            best = self.services.kb.search(stored.question, k=1, guild_id=guild_id).best_dense
+            log_gap(self.services, guild_id, stored.question, best, "downvote", answer_id)
+
+        await asyncio.to_thread(record)
+
+    async def save_as_answer(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        """Message menu "Save as answer" (trusted only): on a reply to a question, store the
+        question and this answer as a server note and resolve the gap groups it answers."""
+        caller = self.caller(interaction)
+        try:
+            if interaction.guild_id is None:
+                raise UserInputError("server notes belong to a server; use this in a server channel")
+            if not caller.is_trusted:
+                raise NotAllowed("only server admins (Manage Server) or the trusted role can save answers")
+            question_message = await self._replied_to(message)
+            if question_message is None:
+                raise UserInputError("use Save as answer on a reply to a question (the reply is the answer)")
+            question = " ".join(MENTION_RE.sub(" ", question_message.content or "").split())
+            answer = (message.content or "").strip() or "\n\n".join(
+                e.description for e in message.embeds if e.description)
+            if not question or not answer.strip():
+                raise UserInputError("I couldn't read the question or the answer text of those messages")
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            title = question if len(question) <= 100 else question[:99].rstrip() + "…"
+            text = f"Q: {question}\n\nA: {answer.strip()}"
+
+            def save() -> tuple[Any, list[Any]]:
+                from bot.commands.notes_cmds import save_note
+
+                note = save_note(self.services, caller, title, text, None, "the answer")
+                resolved = self.services.gaps.resolve_matching(interaction.guild_id, question, note.id)
+                return note, resolved
+
+            note, resolved = await asyncio.to_thread(save)
+            done = f" and resolved {sum(g.count for g in resolved)} logged question(s)" if resolved else ""
+            await interaction.followup.send(
+                f"Saved as server note #{note.id} “{note.title}”{done}. `/ask` cites it from now on.",
+                ephemeral=True, allowed_mentions=NO_MENTIONS)
+        except (UserInputError, RateLimited) as err:
+            await self.send_error(interaction, str(err))
+        except Exception:
+            error_id = uuid.uuid4().hex[:8]
+            log.exception("error id %s in Save as answer by user %s", error_id, interaction.user.id)
+            await self.send_error(interaction, f"Sorry, something went wrong on our side (error id `{error_id}`).")
+
+    async def _replied_to(self, message: discord.Message) -> discord.Message | None:
+        ref = message.reference
+        if ref is None or ref.message_id is None:
+            return None
+        if isinstance(ref.resolved, discord.Message):
+            return ref.resolved
+        with contextlib.suppress(discord.HTTPException):
+            return await message.channel.fetch_message(ref.message_id)
+        return None
+
     # ----------------------------------------------------------------- mentions
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or self.user is None or self.user not in message.mentions:
@@ -259,7 +352,8 @@ class TutorBot(discord.Client):
                 return
             sent: discord.Message | None = None
             async with message.channel.typing():
-                async for edit in self._answer_events(question, message.channel):
+                scope = notes_scope(message.guild.id if message.guild else None, message.author.id)
+                async for edit in self._answer_events(question, message.channel, scope):
                     if not edit.final:
                         if sent is None:
                             sent = await message.reply(edit.preview(), mention_author=False,
@@ -293,14 +387,42 @@ class TutorBot(discord.Client):
                                 mention_author=False, allowed_mentions=NO_MENTIONS)
 
 
-def _caller(interaction: discord.Interaction) -> Caller:
-    return Caller(interaction.user.id, interaction.guild_id, interaction.user.display_name)
+def notes_scope(guild_id: int | None, user_id: int) -> int:
+    """The namespace a Discord caller's notes, gaps and leaderboard live in: the server, or for a
+    DM a private one of the user's own. ``None`` is the console/CLI's local scope, and local notes
+    must never reach a DM."""
+    return guild_id if guild_id is not None else -int(user_id)
 
 
 def _loggable(value: Any) -> Any:
     if isinstance(value, discord.Attachment):
         return f"<attachment {value.filename} {value.size} B>"
     return value if not isinstance(value, str) else value[:200]
+
+
+class NoteModal(discord.ui.Modal):
+    """``/kb add`` with neither text nor file: a form to type or paste the note."""
+
+    def __init__(self, bot: TutorBot, spec: CommandSpec, raw: dict[str, Any], caller: Caller) -> None:
+        super().__init__(title="Add a server note", timeout=900, custom_id="tutor:kb-add")
+        self.bot, self.spec, self.raw, self.caller = bot, spec, raw, caller
+        self.text: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label="Note (Markdown or plain text)", style=discord.TextStyle.paragraph, max_length=4000,
+            custom_id="text", placeholder="The answer students should get, in your words")
+        self.add_item(self.text)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        try:
+            kwargs = bind(self.spec, {**self.raw, "text": self.text.value})
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            reply = await asyncio.to_thread(call_handler, self.spec, self.bot.services, kwargs, self.caller)
+            await self.bot.send_reply(interaction, reply, deferred=True)
+        except UserInputError as err:
+            await self.bot.send_error(interaction, str(err))
+        except Exception:
+            error_id = uuid.uuid4().hex[:8]
+            log.exception("error id %s in the /kb add form by user %s", error_id, interaction.user.id)
+            await self.bot.send_error(interaction, f"Sorry, something went wrong on our side (error id `{error_id}`).")
 
 
 class AdminGroup(app_commands.Group):
@@ -327,6 +449,16 @@ class AdminGroup(app_commands.Group):
             self.bot.tree.copy_global_to(guild=guild)
             synced = await self.bot.tree.sync(guild=guild)
         await interaction.followup.send(f"Synced {len(synced)} commands ({scope}).", ephemeral=True)
+
+    @app_commands.command(name="gaps", description="Questions the bot could not answer, grouped by meaning")
+    @app_commands.describe(limit="How many groups (1-25)")
+    async def gaps(self, interaction: discord.Interaction, limit: app_commands.Range[int, 1, 25] = 10) -> None:
+        await self.bot.dispatch_command(interaction, resolve("gaps"), {"limit": limit})
+
+    @app_commands.command(name="gaps-resolve", description="Mark a group of unanswered questions resolved")
+    @app_commands.describe(group="The group's number, from /admin gaps")
+    async def gaps_resolve(self, interaction: discord.Interaction, group: app_commands.Range[int, 1]) -> None:
+        await self.bot.dispatch_command(interaction, resolve("gaps resolve"), {"group": group})
 
     @app_commands.command(name="stats", description="Usage and feedback over the last 7 days")
     async def stats(self, interaction: discord.Interaction) -> None:

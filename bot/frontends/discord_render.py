@@ -131,8 +131,9 @@ def render_reply(reply: Reply, filesize_limit: int = 10 * 1024 * 1024) -> Render
             continue
         files.append(discord.File(io.BytesIO(image.png), filename=image.filename,
                                   description=clip(image.description, 1024) or None))
-    if files:
-        first.set_image(url=f"attachment://{files[0].filename}")
+    pictures = [f for f in files if (f.filename or "").lower().endswith(".png")]
+    if pictures:  # other files (an export) are attachments only
+        first.set_image(url=f"attachment://{pictures[0].filename}")
     if notes:
         first.add_field(name="Note", value=clip("\n".join(notes), FIELD_VALUE_CHARS), inline=False)
     # Whole-message budget: one page is sent at a time, so only that page must fit in 6,000.

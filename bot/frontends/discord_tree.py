@@ -22,6 +22,7 @@ GROUP_DESCRIPTIONS = {
     "metrics": "Classification metrics from your numbers",
     "embeddings": "Static (GloVe) vs contextual (MiniLM) word vectors",
     "demo": "Run a demo: real computations with numbers and plots",
+    "kb": "Server notes the bot cites (trusted members add them)",
 }
 
 Dispatch = Callable[[discord.Interaction, CommandSpec, dict[str, Any]], Awaitable[None]]

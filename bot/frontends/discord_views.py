@@ -110,6 +110,14 @@ class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"tuto
         await interaction.response.send_message(
             f"Thanks for the feedback! This answer has 👍 {up} · 👎 {down}.", ephemeral=True,
             allowed_mentions=NO_MENTIONS)
+        if value < 0:  # a 👎 answer is a gap in what we know: log its question
+            try:
+                from bot.frontends.discord_bot import notes_scope
+
+                await interaction.client.log_downvote(  # type: ignore[attr-defined]
+                    self.answer_id, notes_scope(interaction.guild_id, interaction.user.id))
+            except Exception:
+                log.warning("could not log a downvoted answer as a gap", exc_info=True)
 
 
 _STYLES = {

@@ -127,12 +127,13 @@ class AnswerResult:
 class AnswerBackend(Protocol):
     name: str
 
-    def answer(self, question: str, history: Sequence[Turn] = ()) -> AnswerResult:
-        """Blocking; call from a worker thread (or the CLI)."""
+    def answer(self, question: str, history: Sequence[Turn] = (), *, guild_id: int | None = None) -> AnswerResult:
+        """Blocking; call from a worker thread (or the CLI). ``guild_id``: whose server notes
+        count as evidence (``None``: the local console/CLI notes)."""
         ...
 
     def stream_answer(self, question: str, history: Sequence[Turn] = (), *,
-                      run_tool: ToolRunner | None = None) -> AsyncIterator[StreamEvent]:
+                      run_tool: ToolRunner | None = None, guild_id: int | None = None) -> AsyncIterator[StreamEvent]:
         """Events ending with exactly one :class:`~bot.llm.streaming.Final`."""
         ...
 
@@ -145,13 +146,18 @@ def followup_query(question: str, history: Sequence[Turn]) -> str:
     return combined[-MAX_QUERY_CHARS:]
 
 
-def retrieve(answerer: ExtractiveAnswerer, question: str, history: Sequence[Turn] = ()) -> Answer:
+def retrieve(answerer: ExtractiveAnswerer, question: str, history: Sequence[Turn] = (),
+             guild_id: int | None = None) -> Answer:
     """The extractive answer (with the retrieved passages). A follow-up that abstains on its own
     is retried together with the thread's previous question; without history this is exactly
-    ``answerer.answer(question)``."""
-    answer = answerer.answer(question)
+    ``answerer.answer(question)``. ``guild_id`` selects whose server notes are searched too."""
+
+    def ask(text: str) -> Answer:
+        return answerer.answer(text) if guild_id is None else answerer.answer(text, guild_id=guild_id)
+
+    answer = ask(question)
     if answer.abstained and history:
-        alternative = answerer.answer(followup_query(question, history))
+        alternative = ask(followup_query(question, history))
         if not alternative.abstained:
             return replace(alternative, question=question)
     return answer
@@ -169,15 +175,15 @@ class ExtractiveBackend:
     def __init__(self, answerer: ExtractiveAnswerer) -> None:
         self.answerer = answerer
 
-    def answer(self, question: str, history: Sequence[Turn] = ()) -> AnswerResult:
+    def answer(self, question: str, history: Sequence[Turn] = (), *, guild_id: int | None = None) -> AnswerResult:
         started = time.perf_counter()
-        answer = retrieve(self.answerer, validate_query(question), history)
+        answer = retrieve(self.answerer, validate_query(question), history, guild_id)
         return AnswerResult(answer, timings_ms={"retrieval_ms": _ms(started)})
 
     async def stream_answer(self, question: str, history: Sequence[Turn] = (), *,
-                            run_tool: ToolRunner | None = None) -> AsyncIterator[StreamEvent]:
+                            run_tool: ToolRunner | None = None, guild_id: int | None = None) -> AsyncIterator[StreamEvent]:
         question = validate_query(question)
-        yield Final(await asyncio.to_thread(self.answer, question, history))
+        yield Final(await asyncio.to_thread(lambda: self.answer(question, history, guild_id=guild_id)))
 
 
 class LLMError(Exception):
@@ -281,13 +287,13 @@ class OpenAIChatBackend:
             await client.close()
 
     # ------------------------------------------------------------------ public API
-    def answer(self, question: str, history: Sequence[Turn] = ()) -> AnswerResult:
+    def answer(self, question: str, history: Sequence[Turn] = (), *, guild_id: int | None = None) -> AnswerResult:
         """Blocking answer (no streaming); runs its own event loop, so call it from a thread."""
 
         async def run() -> AnswerResult:
             client = self.new_client()
             try:
-                return await self.run(client, question, history, None, lambda event: None)
+                return await self.run(client, question, history, None, lambda event: None, guild_id)
             finally:
                 await client.close()
 
@@ -299,7 +305,7 @@ class OpenAIChatBackend:
             return pool.submit(asyncio.run, run()).result()
 
     async def stream_answer(self, question: str, history: Sequence[Turn] = (), *,
-                            run_tool: ToolRunner | None = None) -> AsyncIterator[StreamEvent]:
+                            run_tool: ToolRunner | None = None, guild_id: int | None = None) -> AsyncIterator[StreamEvent]:
         """Text deltas, tool events, then one Final. ``run_tool(spec, kwargs) -> Reply`` runs a
         demo the model asked for (Discord: ``bot.runner.run``, which pools heavy demos and
         enforces the tool timeout); default: a thread with ``tool_timeout_s``."""
@@ -309,7 +315,8 @@ class OpenAIChatBackend:
 
         async def produce() -> None:
             try:
-                queue.put_nowait(Final(await self.run(self.client(), question, history, run_tool, queue.put_nowait)))
+                queue.put_nowait(Final(await self.run(self.client(), question, history, run_tool, queue.put_nowait,
+                                                      guild_id)))
             except Exception as err:  # raised in the consumer
                 queue.put_nowait(err)
             finally:
@@ -330,11 +337,11 @@ class OpenAIChatBackend:
 
     # ------------------------------------------------------------------ one answer
     async def run(self, client: Any, question: str, history: Sequence[Turn], run_tool: ToolRunner | None,
-                  emit: Emit) -> AnswerResult:
+                  emit: Emit, guild_id: int | None = None) -> AnswerResult:
         started = time.perf_counter()
         question = validate_query(question)
         history = select_history(history, self.history_turns)
-        grounded = await asyncio.to_thread(retrieve, self.answerer, question, history)
+        grounded = await asyncio.to_thread(retrieve, self.answerer, question, history, guild_id)
         timings = {"retrieval_ms": _ms(started)}
         if grounded.abstained:  # nothing to ground an answer on: the model is not asked
             return AnswerResult(grounded, timings_ms=timings)

@@ -1,0 +1,91 @@
+"""Server notes benchmark: time to make a 5 KB note searchable, search latency with 200 notes.
+
+Run: .venv/bin/python bench/notes.py   (figures; targets: add → searchable < 300 ms on 2 cores,
+search p50 with 200 notes within 2 ms of the base corpus's p50)
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import QUESTIONS as QUERIES, percentile  # noqa: E402
+
+WORDS = ("gradient learning rate optimizer schedule warmup dataset split validation homework deadline "
+         "office hours project rubric grader notebook colab gpu memory batch size epoch checkpoint loss "
+         "accuracy overfitting regularization dropout weight decay tutorial lecture slides exam quiz").split()
+GUILD = 1234
+
+
+def note_text(rng: random.Random, size: int) -> str:
+    parts, n = [], 0
+    while n < size:
+        sentence = " ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 16))).capitalize() + "."
+        parts.append(sentence)
+        n += len(sentence) + 1
+        if rng.random() < 0.15:
+            parts.append("\n\n")
+    return " ".join(parts)[:size]
+
+
+def search_p50(kb, guild_id, rounds: int = 10) -> tuple[float, float]:
+    for q in QUERIES:
+        kb.search(q, k=5, guild_id=guild_id)
+    times = []
+    for _ in range(rounds):
+        for q in QUERIES:
+            t = time.perf_counter()
+            kb.search(q, k=5, guild_id=guild_id)
+            times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times), percentile(times, 0.95)
+
+
+def main() -> None:
+    data_dir = Path(tempfile.mkdtemp(prefix="tutor-bench-notes-"))
+    os.environ.update(TUTOR_DATA_DIR=str(data_dir))
+    existing = ROOT / "var" / "index"
+    if existing.exists():  # reuse a built index (the articles index is not what we measure)
+        shutil.copytree(existing, data_dir / "index")
+
+    from bot.services import Services
+    from bot.settings import Settings
+
+    services = Services(Settings())
+    services.warm_up()
+    kb, notes = services.kb, services.notes
+    rng = random.Random(7)
+
+    base_p50, base_p95 = search_p50(kb, None)
+
+    add_ms = []
+    for i in range(5):  # 5 KB note → searchable (validate, store, embed, index, save, first search)
+        text = note_text(rng, 5 * 1024)
+        t = time.perf_counter()
+        note = notes.add(GUILD + 1, f"bench note {i}", text, None, 1, "bench")
+        hits = kb.search(f"bench note {i} " + text[:80], k=5, guild_id=GUILD + 1)
+        add_ms.append((time.perf_counter() - t) * 1000)
+        assert any(getattr(h.chunk, "note_id", None) == note.id for h in hits.hits)
+
+    for i in range(200):
+        notes.add(GUILD, f"note {i}", note_text(rng, rng.randint(300, 3000)), None, 1, "bench")
+    notes_p50, notes_p95 = search_p50(kb, GUILD)
+
+    print(f"5 KB note → searchable (add + first search): median {statistics.median(add_ms):.0f} ms, "
+          f"max {max(add_ms):.0f} ms  (target < 300 ms)")
+    print(f"search p50 base corpus: {base_p50:.1f} ms (p95 {base_p95:.1f} ms)")
+    print(f"search p50 with 200 notes: {notes_p50:.1f} ms (p95 {notes_p95:.1f} ms); "
+          f"difference {notes_p50 - base_p50:+.1f} ms  (target within 2 ms)")
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
