@@ -9,6 +9,7 @@ threshold on the best passage cosine was calibrated on the dev split of ``eval/q
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,6 +32,23 @@ SKIP_SECTIONS = ("Try it",)
 NOTE_SENTENCE_STRIDE = 100_000  # sentence ids of note passages (never clash with article ones)
 MISCONCEPTION_PREFIX = "A common misconception is"
 MISCONCEPTION_PENALTY = 0.10  # a framed false claim is context, not the answer: at most one, ranked lower
+# Corrections in "Common misconceptions" answer a claim the student did not make; they lose ties
+# to the explanation itself. "What is X?" prefers the article's own definition (its overview).
+MISCONCEPTION_SECTION_PENALTY = 0.05
+DEFINITION_BONUS = 0.06
+_DEFINITION_QUESTION = re.compile(
+    r"^\s*(what(?:'s| is| are| does)|whats|define|definition of|meaning of|explain|eli5|tell me about|"
+    r"intro(?:duction)? to)\b", re.IGNORECASE)
+
+
+def sentence_prior(section: str, definitional: bool) -> float:
+    """Score adjustment for a sentence by where it sits in its article."""
+    head = section.split(" › ")[0].lower()
+    if "misconception" in head:
+        return -MISCONCEPTION_SECTION_PENALTY
+    if definitional and head == "overview":
+        return DEFINITION_BONUS
+    return 0.0
 
 
 @dataclass(frozen=True)
@@ -92,6 +110,7 @@ class ExtractiveAnswerer:
         # Stay within the article the best passage is from unless others are about as good.
         lead_topic = passages[0].chunk.topic
         passages = [h for h in passages if h.chunk.topic == lead_topic or h.dense >= passages[0].dense - 0.05]
+        definitional = bool(_DEFINITION_QUESTION.match(result.query))
         candidates: list[tuple[float, int, int, int]] = []  # (score, passage rank, sentence idx, chunk id)
         sentence_text: dict[int, str] = {}
         by_id = {h.chunk.id: h.chunk for h in passages}
@@ -112,7 +131,7 @@ class ExtractiveAnswerer:
                 sentence = sentence_text[int(sid)] if int(sid) in sentence_text else stored.sentences[sid]
                 if len(sentence.split()) < MIN_SENTENCE_WORDS or sentence.rstrip().endswith("?"):
                     continue
-                score = float(sim) - RANK_PENALTY * rank
+                score = float(sim) - RANK_PENALTY * rank + sentence_prior(hit.chunk.section, definitional)
                 if sentence.startswith(MISCONCEPTION_PREFIX):
                     score -= MISCONCEPTION_PENALTY
                 candidates.append((score, rank, int(sid), hit.chunk.id))
@@ -136,7 +155,13 @@ class ExtractiveAnswerer:
             words += n
             if len(chosen) >= MAX_SENTENCES or words >= MAX_ANSWER_WORDS * 0.8:
                 break
-        chosen.sort()  # passage rank, then position in the passage: reads in article order
+        # Passages in order of their best chosen sentence, sentences in article order within each:
+        # the most relevant passage speaks first and every passage still reads naturally.
+        best_score: dict[int, float] = {}
+        for score, _, sid, cid in candidates:
+            if any(sid == c[1] for c in chosen):
+                best_score[cid] = max(best_score.get(cid, float("-inf")), score)
+        chosen.sort(key=lambda c: (-best_score.get(c[2], 0.0), c[1]))
         numbers: dict[int, int] = {}
         citations: list[Citation] = []
         parts: list[str] = []

@@ -89,3 +89,15 @@ def test_small_talk_gets_a_friendly_pointer_not_a_search(services, text):
     reply = invoke("ask", services, {"question": text})
     assert reply.data["abstained"] is True and reply.data["sources"] == []
     assert "/roadmap" in reply.text and "I don't have an article" not in reply.text
+
+
+def test_what_is_questions_lead_with_the_definition(services):
+    answer = services.answerer.answer("what is relu")
+    first = answer.text.split(" [")[0]
+    assert "max(0, x)" in first and answer.citations[0].chunk.section == "Overview"
+
+
+def test_misconception_claims_never_open_or_dominate_an_answer(services):
+    for question in ("is batch norm different at test time", "why is random search better than grid search"):
+        answer = services.answerer.answer(question)
+        assert answer.text.count("A common misconception is") <= 1
