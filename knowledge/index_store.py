@@ -87,7 +87,8 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename or new file in ``path`` durable (the directory entry itself)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -163,7 +164,7 @@ def build_index(
             files={name: _sha256(tmp / name) for name in DATA_FILES},
         )
         _write_bytes_durably(tmp / MANIFEST_FILE, json.dumps(asdict(manifest), indent=2).encode())
-        _fsync_dir(tmp)
+        fsync_dir(tmp)
         final = index_dir / f"v-{digest[:12]}-{time.time_ns()}"
         os.rename(tmp, final)
         _swap_current(index_dir, final.name)
@@ -179,7 +180,7 @@ def _swap_current(index_dir: Path, version: str) -> None:
     tmp = index_dir / f".{CURRENT_FILE}.{os.getpid()}.tmp"
     _write_bytes_durably(tmp, version.encode())
     os.replace(tmp, index_dir / CURRENT_FILE)
-    _fsync_dir(index_dir)
+    fsync_dir(index_dir)
 
 
 def _remove_stale_versions(index_dir: Path, keep: str) -> None:

@@ -38,6 +38,7 @@ import numpy as np
 
 from knowledge.chunking import MAX_CHUNK_WORDS, Chunk, _pack, split_sentences
 from knowledge.embedder import EMBEDDING_DIM
+from knowledge.index_store import fsync_dir
 from tools.errors import UserInputError
 
 if TYPE_CHECKING:
@@ -215,14 +216,6 @@ def clean_topic(topic: str | None, topics: set[str] | None) -> str | None:
 
 
 # ------------------------------------------------------------------------- index files
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_index_atomically(index: faiss.Index, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = faiss.serialize_index(index).tobytes()
@@ -237,7 +230,7 @@ def write_index_atomically(index: faiss.Index, path: Path) -> None:
         with contextlib.suppress(Exception):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def new_index() -> faiss.IndexIDMap2:

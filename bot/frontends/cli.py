@@ -101,6 +101,21 @@ def show_reply(reply: Reply, as_json: bool, out: Path | None = None) -> None:
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
+def _answer_each(command: str, field: str, texts: list, extra: dict[str, Any], as_json: bool,
+                 batch: bool) -> None:
+    """Run ``command`` once per text in one process (one model load). Batch JSON is a list with
+    one entry per input line, in order; a single query prints its own JSON document."""
+    services = _services()
+    replies = [invoke(command, services, {field: text, **extra}) for text in texts]
+    if not batch:
+        show_reply(replies[0], as_json)
+    elif as_json:
+        _emit_json([r.data for r in replies])
+    else:
+        for reply in replies:
+            render(stdout, reply)
+
+
 @app.command()
 def ask(
     question: Annotated[Optional[str], typer.Argument(help="Your question.")] = None,
@@ -110,16 +125,8 @@ def ask(
     """Answer a question from our articles (extractive, cited; abstains off-topic)."""
     if (question is None) == (batch is None):
         raise CliUsageError('give a QUESTION or --batch FILE, e.g. tutor ask "why does ReLU help?"')
-    services = _services()
-    if batch is not None:
-        replies = [invoke("ask", services, {"question": q}) for q in _read_batch(batch)]
-        if as_json:
-            _emit_json([r.data for r in replies])
-        else:
-            for reply in replies:
-                render(stdout, reply)
-        return
-    show_reply(invoke("ask", services, {"question": question}), as_json)
+    _answer_each("ask", "question", [question] if batch is None else _read_batch(batch), {}, as_json,
+                 batch is not None)
 
 
 @app.command()
@@ -132,16 +139,8 @@ def search(
     """Show the best-matching passages (hybrid dense + keyword search)."""
     if (query is None) == (batch is None):
         raise CliUsageError('give a QUERY or --batch FILE, e.g. tutor search "otsu threshold"')
-    services = _services()
-    if batch is not None:
-        replies = [invoke("search", services, {"query": q, "k": k}) for q in _read_batch(batch)]
-        if as_json:
-            _emit_json([r.data for r in replies])
-        else:
-            for reply in replies:
-                render(stdout, reply)
-        return
-    show_reply(invoke("search", services, {"query": query, "k": k}), as_json)
+    _answer_each("search", "query", [query] if batch is None else _read_batch(batch), {"k": k}, as_json,
+                 batch is not None)
 
 
 @app.command()
