@@ -9,6 +9,7 @@ message can ping anyone (``AllowedMentions.none()`` on the client and on every s
 from __future__ import annotations
 
 import asyncio
+import sys
 import contextlib
 import logging
 import re
@@ -17,6 +18,7 @@ import time
 import uuid
 from typing import Any, Literal
 
+import aiohttp
 import discord
 from discord import app_commands
 
@@ -50,6 +52,8 @@ TRUSTED_ONLY = frozenset({"kb add", "kb remove", "kb export", "gaps", "gaps reso
 
 class TutorBot(discord.Client):
     def __init__(self, settings: Settings, services: Services | None = None) -> None:
+        # A text bot: no voice, so no "PyNaCl/davey not installed" warnings at every start.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         intents = discord.Intents.default()
         super().__init__(intents=intents, allowed_mentions=NO_MENTIONS)
         self.settings = settings
@@ -501,3 +505,8 @@ def run_bot(settings: Settings) -> None:
         asyncio.run(_serve(settings))
     except discord.LoginFailure:
         raise UserInputError("Discord rejected the token: check DISCORD_TOKEN in your environment or .env") from None
+    except (aiohttp.ClientError, OSError) as err:
+        log.debug("cannot reach Discord", exc_info=True)
+        print(f"error: cannot reach Discord ({' '.join(str(err).split())[:160]}); check the network and retry",
+              file=sys.stderr)
+        raise SystemExit(1) from None
