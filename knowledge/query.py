@@ -58,6 +58,19 @@ def validate_query(raw: str | None, what: str = "question") -> str:
     return text
 
 
+_CAMEL_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+def split_identifier(word: str) -> str | None:
+    """``GridSearchCV`` → ``grid search cv``; ``BatchNorm1d`` → ``batch norm 1 d``; None for plain
+    words and short acronyms like ``ReLU``."""
+    parts = _CAMEL_PART.findall(word)
+    # at least two real words inside (not "ReLU" → "re lu", not "iPhone")
+    if sum(len(p) >= 3 for p in parts) < 2 or not any(c.isupper() for c in word[1:]):
+        return None
+    return " ".join(p.lower() for p in parts)
+
+
 def normalize_query(raw: str) -> str:
     text = _MENTION.sub(" ", raw)
     text = _MARKUP.sub(" ", text)
@@ -66,6 +79,10 @@ def normalize_query(raw: str) -> str:
         expansion = ABBREVIATIONS.get(word.lower())
         if expansion and expansion not in text.lower():
             extra.append(expansion)
+        pieces = split_identifier(word)  # library names: StandardScaler, BCEWithLogitsLoss
+        if pieces:
+            extra.append(pieces)
+            extra += [ABBREVIATIONS[p] for p in pieces.split() if p in ABBREVIATIONS]
     text = " ".join(text.split())
     if extra:
         text = f"{text} ({'; '.join(dict.fromkeys(extra))})"

@@ -101,3 +101,17 @@ def test_misconception_claims_never_open_or_dominate_an_answer(services):
     for question in ("is batch norm different at test time", "why is random search better than grid search"):
         answer = services.answerer.answer(question)
         assert answer.text.count("A common misconception is") <= 1
+
+
+def test_library_identifiers_are_split_for_retrieval():
+    from knowledge.query import split_identifier
+
+    assert split_identifier("GridSearchCV") == "grid search cv"
+    assert split_identifier("MinMaxScaler") == "min max scaler"
+    assert split_identifier("ReLU") is None and split_identifier("relu") is None
+    assert "grid search cv" in normalize_query("GridSearchCV is way too slow, alternatives?")
+
+
+def test_a_library_name_question_finds_its_topic(kb):
+    hits = kb.search("GridSearchCV is way too slow, alternatives?", k=3).hits
+    assert hits[0].chunk.topic == "hyperparameter-tuning"
