@@ -36,6 +36,8 @@ MISCONCEPTION_PENALTY = 0.10  # a framed false claim is context, not the answer:
 # to the explanation itself. "What is X?" prefers the article's own definition (its overview).
 MISCONCEPTION_SECTION_PENALTY = 0.05
 DEFINITION_BONUS = 0.06
+# "It is the classic reason…" means nothing once quoted out of its paragraph.
+DANGLING_PRONOUN = re.compile(r"^(it|this|that|these|those|they|its|their)\b", re.IGNORECASE)
 _DEFINITION_QUESTION = re.compile(
     r"^\s*(what(?:'s| is| are| does)|whats|define|definition of|meaning of|explain|eli5|tell me about|"
     r"intro(?:duction)? to)\b", re.IGNORECASE)
@@ -143,25 +145,31 @@ class ExtractiveAnswerer:
         chosen: list[tuple[int, int, int]] = []
         words = 0
         misconceptions = 0
+        chunk_of_sentence = {sid: cid for _, _, sid, cid in candidates}
+        picked: set[int] = set()
         for score, rank, sid, cid in candidates:
             n = len(text_of(sid).split())
             if chosen and words + n > MAX_ANSWER_WORDS:
                 continue
+            if DANGLING_PRONOUN.match(text_of(sid)) and not (
+                    sid - 1 in picked and chunk_of_sentence.get(sid - 1) == cid):
+                continue  # "It is…" only right after the sentence it refers to
             if text_of(sid).startswith(MISCONCEPTION_PREFIX):
                 if misconceptions:
                     continue
                 misconceptions += 1
             chosen.append((rank, sid, cid))
+            picked.add(sid)
             words += n
             if len(chosen) >= MAX_SENTENCES or words >= MAX_ANSWER_WORDS * 0.8:
                 break
-        # Passages in order of their best chosen sentence, sentences in article order within each:
-        # the most relevant passage speaks first and every passage still reads naturally.
-        best_score: dict[int, float] = {}
-        for score, _, sid, cid in candidates:
-            if any(sid == c[1] for c in chosen):
-                best_score[cid] = max(best_score.get(cid, float("-inf")), score)
-        chosen.sort(key=lambda c: (-best_score.get(c[2], 0.0), c[1]))
+        # Passages in retrieval order, corrections of misconceptions last (they answer a claim the
+        # student did not make); sentences in article order within each passage.
+        def reading_order(choice: tuple[int, int, int]) -> tuple[bool, int, int]:
+            rank, sid, cid = choice
+            return ("misconception" in by_id[cid].section.lower(), rank, sid)
+
+        chosen.sort(key=reading_order)
         numbers: dict[int, int] = {}
         citations: list[Citation] = []
         parts: list[str] = []

@@ -75,7 +75,7 @@ def test_ask_defers_at_once_then_answers_with_sources_buttons_and_no_pings(servi
         assert cb.type == 5 and handle.response_latency < 1.0
         final = await handle.wait_for_final(timeout=10)
         embed = final.embed
-        assert "[1]" in embed["description"] and "vanishing" in embed["description"].lower()
+        assert "[1]" in embed["description"] and "sigmoid" in embed["description"].lower()
         assert embed["fields"][0]["name"] == "Sources" and "Vanishing Gradient" in embed["fields"][0]["value"]
         ids = final.custom_ids
         passages = next(c for c in ids if c.startswith("tutor:passages:"))

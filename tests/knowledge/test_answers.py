@@ -115,3 +115,10 @@ def test_library_identifiers_are_split_for_retrieval():
 def test_a_library_name_question_finds_its_topic(kb):
     hits = kb.search("GridSearchCV is way too slow, alternatives?", k=3).hits
     assert hits[0].chunk.topic == "hyperparameter-tuning"
+
+
+def test_answers_do_not_open_with_a_dangling_pronoun(services):
+    for question in ("why does my 20-layer sigmoid net stop learning?", "what is batch normalization",
+                     "when should I prefer recall over precision"):
+        first = services.answerer.answer(question).text.split()[0].lower()
+        assert first not in {"it", "this", "that", "these", "those", "they"}, question
