@@ -8,7 +8,6 @@ report on ``test``: tuning and reporting on the same questions would flatter us.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -160,10 +159,3 @@ def calibrate_abstention(kb: KnowledgeBase, questions: list[EvalQuestion]) -> di
         "on_topic_answered": float(answer[on].mean()) if on.any() else 1.0,
         "off_topic_abstained": float((~answer[~on]).mean()) if (~on).any() else 1.0,
     }
-
-
-def by_topic_failures(report: EvalReport) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = defaultdict(list)
-    for f in report.failures:
-        out[str(f.get("expected"))].append(str(f["question"]))
-    return dict(out)

@@ -28,7 +28,7 @@ from bot.commands.registry import (
 )
 from bot.frontends.discord_render import error_text, render_reply
 from bot.frontends.discord_tree import build_commands
-from bot.frontends.discord_views import DYNAMIC_ITEMS, NO_MENTIONS, PagerView, answer_view, reply_view
+from bot.frontends.discord_views import DYNAMIC_ITEMS, NO_MENTIONS, PagerView, reply_view
 from bot.reply import Reply
 from bot.runtime.limits import Cooldowns, GuildGate, RateLimited
 from bot.runtime.runner import CommandRunner, QueueFull, ToolTimeout
@@ -67,7 +67,6 @@ class TutorBot(discord.Client):
         self.store = Store(settings.database_path)
         self._inflight: set[asyncio.Task[Any]] = set()
         self.conversations = ConversationStore.from_settings(settings)  # follow-ups in threads
-        self.started_at = time.time()
         specs = [s for s in visible_commands()
                  if not s.name.startswith(ACTION_PREFIX) and s.extra.get("discord") != "admin"]
         top, by_name = build_commands(specs, self.dispatch_command)
@@ -218,13 +217,7 @@ class TutorBot(discord.Client):
 
     async def send_reply(self, interaction: discord.Interaction, reply: Reply, deferred: bool) -> None:
         rendered = render_reply(reply, interaction.filesize_limit)
-        answer_id = None
-        if reply.answer_id and isinstance(reply.data, dict) and not reply.data.get("abstained"):
-            answer_id = reply.answer_id
-            await asyncio.to_thread(
-                self.store.save_answer, reply.answer_id, reply.title, reply.text, False,
-                [s.as_dict() for s in reply.sources], list(reply.passages), interaction.user.id, interaction.guild_id)
-        view = reply_view(answer_id, reply.actions)
+        view = await self._buttons_for(reply, reply.title, interaction.user.id, interaction.guild_id)
         if view is None and len(rendered.pages) > 1:
             view = PagerView(rendered.pages)
         kwargs: dict[str, Any] = {"embed": rendered.first, "allowed_mentions": NO_MENTIONS}
@@ -234,6 +227,18 @@ class TutorBot(discord.Client):
             await interaction.edit_original_response(content=None, attachments=rendered.files, **kwargs)
         else:
             await interaction.response.send_message(files=rendered.files, ephemeral=reply.ephemeral, **kwargs)
+
+    async def _buttons_for(self, reply: Reply, question: str, user_id: int,
+                           guild_id: int | None) -> discord.ui.View | None:
+        """Persistent buttons for a reply; an answer is saved first so "Show passages" and the
+        votes work after a restart."""
+        answer_id = None
+        if reply.answer_id and isinstance(reply.data, dict) and not reply.data.get("abstained"):
+            answer_id = reply.answer_id
+            await asyncio.to_thread(
+                self.store.save_answer, reply.answer_id, question, reply.text, False,
+                [s.as_dict() for s in reply.sources], list(reply.passages), user_id, guild_id)
+        return reply_view(answer_id, reply.actions)
 
     async def send_error(self, interaction: discord.Interaction, message: str) -> None:
         """User-facing errors are ephemeral: drop the public "thinking…" placeholder first."""
@@ -368,13 +373,8 @@ class TutorBot(discord.Client):
                     reply = edit.reply
                     assert reply is not None
                     rendered = render_reply(reply)
-                    view = None
-                    if reply.answer_id and not reply.data.get("abstained"):
-                        await asyncio.to_thread(
-                            self.store.save_answer, reply.answer_id, question, reply.text, False,
-                            [s.as_dict() for s in reply.sources], list(reply.passages),
-                            message.author.id, message.guild.id if message.guild else None)
-                        view = answer_view(reply.answer_id)
+                    view = await self._buttons_for(reply, question, message.author.id,
+                                                   message.guild.id if message.guild else None)
                     files = rendered.files
                     if sent is None:
                         await message.reply(embed=rendered.first, files=files, view=view, mention_author=False,

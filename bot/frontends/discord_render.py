@@ -19,7 +19,6 @@ PAGE_CHARS = 3_500
 TITLE_CHARS = 256
 FIELD_VALUE_CHARS = 1_024
 FOOTER_CHARS = 2_048
-MAX_FIELDS = 25
 MESSAGE_EMBED_CHARS = 6_000
 MAX_FILES = 10
 MAX_SOURCE_FIELDS = 5
@@ -87,10 +86,6 @@ class RenderedReply:
         return self.pages[0]
 
 
-def _embed_chars(embed: discord.Embed) -> int:
-    return len(embed)
-
-
 def render_reply(reply: Reply, filesize_limit: int = 10 * 1024 * 1024) -> RenderedReply:
     colour = COLOUR_ERROR if reply.is_error else COLOUR_ABSTAIN if (
         isinstance(reply.data, dict) and reply.data.get("abstained")) else COLOUR_OK
@@ -138,7 +133,7 @@ def render_reply(reply: Reply, filesize_limit: int = 10 * 1024 * 1024) -> Render
         first.add_field(name="Note", value=clip("\n".join(notes), FIELD_VALUE_CHARS), inline=False)
     # Whole-message budget: one page is sent at a time, so only that page must fit in 6,000.
     for embed in pages:
-        while _embed_chars(embed) > MESSAGE_EMBED_CHARS and embed.description:
+        while len(embed) > MESSAGE_EMBED_CHARS and embed.description:
             embed.description = clip(embed.description, max(100, len(embed.description) - 500))
     return RenderedReply(pages, files, notes)
 

@@ -162,10 +162,4 @@ def reply_view(answer_id: str | None, actions: tuple[Any, ...] = ()) -> discord.
     return view
 
 
-def answer_view(answer_id: str) -> discord.ui.View:
-    view = reply_view(answer_id)
-    assert view is not None
-    return view
-
-
 DYNAMIC_ITEMS = (PassagesButton, VoteButton, ActionButton)

@@ -406,11 +406,6 @@ class LearningStore:
 
         return self._submit(write)
 
-    def prune_sessions(self, older_than_s: float = SESSION_KEEP_S, now: float | None = None) -> int:
-        """Delete old sessions (their answers stay, with session_id set to NULL)."""
-        cutoff = (time.time() if now is None else now) - older_than_s
-        return int(self._submit(lambda db: db.execute("DELETE FROM sessions WHERE created < ?", (cutoff,)).rowcount))
-
     # ------------------------------------------------------------------ cards and progress
 
     def cards(self, user_id: int) -> list[CardRow]:

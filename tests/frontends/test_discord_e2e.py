@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -279,7 +280,7 @@ def test_sigterm_shuts_down_gracefully_finishing_in_flight_work(services, tmp_pa
             final = handle.original
             assert not final.loading and final.attachments  # the in-flight demo finished first
             assert bots[0].is_closed()
-            with pytest.raises(Exception):
+            with pytest.raises(sqlite3.ProgrammingError, match="closed"):
                 bots[0].store.stats()  # the database connection was closed
 
     asyncio.run(asyncio.wait_for(main(), TEST_TIMEOUT_S))
