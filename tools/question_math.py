@@ -1,0 +1,422 @@
+"""Numbers in a student's question, computed: "a coefficient of 0.7" → e^0.7 ≈ 2.01.
+
+A TA who is asked "how do I interpret a coefficient of 0.7?" says "the odds double (×2.01)",
+not only what a coefficient means in general. This module finds the numbers a known formula can
+use in a question, computes the result and states it in one sentence with the formula:
+
+* odds ratio from a logistic-regression coefficient (and the coefficient from an odds ratio);
+* probability from log-odds;
+* the sigmoid (or tanh) and its derivative at a value;
+* the best-case gradient factor 0.25^n through n sigmoid layers, and a literal power ``a^n``;
+* binary cross-entropy and focal loss at a probability p (with γ and α);
+* precision, recall, F1 (specificity, accuracy) from TP/FP/FN(/TN) or a 2×2 matrix;
+* a standardized value from mean and standard deviation (and min-max scaling).
+
+Pure ``math``, no heavy imports: it runs inline on every question. Nothing is ever ``eval``ed:
+numbers are read with one regular expression and converted with ``float``. A number a formula
+would use but cannot (p = 1.5, std = 0, a coefficient of 1e9) is reported in ``ignored`` so the
+answer can say so; incidental numbers ("after epoch 2") are left alone.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+MAX_COMPUTATIONS = 3
+MAX_COEFFICIENT = 50.0  # |β| beyond this is not a coefficient on any sensible feature scale
+MAX_LAYERS = 10_000
+MAX_GAMMA = 10.0
+MAX_COUNT = 10**9
+MAX_ABS_VALUE = 1e12
+
+NUM = r"[-−–]?(?:\d+(?:[.,]\d+)?|\.\d+)(?:e[-+]?\d{1,3})?"
+_FLAGS = re.IGNORECASE
+
+
+@dataclass(frozen=True)
+class Computation:
+    """One computed fact: the tool (formula) used, what it took, what it gave, and the sentence
+    that states it for a student (formula included)."""
+
+    tool: str
+    inputs: dict[str, float]
+    result: dict[str, float]
+    sentence: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"tool": self.tool, "inputs": dict(self.inputs), "result": dict(self.result)}
+
+
+@dataclass(frozen=True)
+class WorkedNumbers:
+    computations: tuple[Computation, ...] = ()
+    ignored: tuple[str, ...] = field(default_factory=tuple)  # "1.5 (a probability must be between 0 and 1)"
+
+    def note(self) -> str:
+        """One line naming the numbers that could not be used, or ''."""
+        if not self.ignored:
+            return ""
+        return "I ignored " + "; ".join(self.ignored) + "."
+
+
+def _num(text: str) -> float | None:
+    cleaned = text.replace("−", "-").replace("–", "-").replace(",", ".")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def fmt(x: float, digits: int = 3) -> str:
+    """A number as a student would write it: 2.01, 0.0625, 9.54e-07."""
+    if x == 0:
+        return "0"
+    if abs(x) >= 1e5 or abs(x) < 1e-3:
+        mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+        return f"{mantissa} × 10^{int(exponent)}"
+    text = f"{x:.{digits}g}"
+    return text.replace("-", "−") if x < 0 else text
+
+
+def sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+# -- the formulas, each validated ---------------------------------------------------------------
+
+def odds_ratio(beta: float) -> Computation:
+    ratio = math.exp(beta)
+    change = (ratio - 1) * 100
+    direction = f"about {fmt(abs(change), 3)}% higher" if change >= 0 else f"about {fmt(abs(change), 3)}% lower"
+    sentence = (f"A coefficient of {fmt(beta)} adds {fmt(beta)} to the log-odds per one-unit increase of the "
+                f"feature (other features held fixed), so the odds are multiplied by the odds ratio "
+                f"e^{fmt(beta)} ≈ {fmt(ratio)} ({direction} odds).")
+    return Computation("odds-ratio", {"coefficient": beta}, {"odds_ratio": ratio}, sentence)
+
+
+def coefficient_from_odds_ratio(ratio: float) -> Computation:
+    beta = math.log(ratio)
+    sentence = (f"An odds ratio of {fmt(ratio)} means a coefficient of ln({fmt(ratio)}) ≈ {fmt(beta)} on the "
+                f"log-odds scale: each one-unit increase multiplies the odds by {fmt(ratio)}.")
+    return Computation("odds-ratio", {"odds_ratio": ratio}, {"coefficient": beta}, sentence)
+
+
+def probability_from_log_odds(z: float) -> Computation:
+    p = sigmoid(z)
+    sentence = (f"Log-odds of {fmt(z)} correspond to odds e^{fmt(z)} ≈ {fmt(math.exp(z))} and a probability "
+                f"p = σ({fmt(z)}) = 1 / (1 + e^−{fmt(z)}) ≈ {fmt(p)}." if z >= 0 else
+                f"Log-odds of {fmt(z)} correspond to odds e^{fmt(z)} ≈ {fmt(math.exp(z))} and a probability "
+                f"p = σ({fmt(z)}) = 1 / (1 + e^{fmt(-z)}) ≈ {fmt(p)}.")
+    return Computation("log-odds-to-probability", {"log_odds": z}, {"probability": p, "odds": math.exp(z)}, sentence)
+
+
+def sigmoid_at(x: float) -> Computation:
+    s = sigmoid(x)
+    d = s * (1 - s)
+    sentence = (f"At x = {fmt(x)} the sigmoid is σ({fmt(x)}) ≈ {fmt(s)} and its derivative is "
+                f"σ'(x) = σ(x)(1 − σ(x)) ≈ {fmt(d)}" + (" — its maximum, 0.25, is at x = 0." if x == 0 else
+                f", {fmt(0.25 / d if d else math.inf)}× smaller than the maximum 0.25 at x = 0."))
+    return Computation("sigmoid", {"x": x}, {"sigmoid": s, "derivative": d}, sentence)
+
+
+def tanh_at(x: float) -> Computation:
+    t = math.tanh(x)
+    d = 1 - t * t
+    sentence = (f"At x = {fmt(x)}, tanh({fmt(x)}) ≈ {fmt(t)} and its derivative is 1 − tanh²(x) ≈ {fmt(d)} "
+                f"(maximum 1 at x = 0).")
+    return Computation("tanh", {"x": x}, {"tanh": t, "derivative": d}, sentence)
+
+
+def sigmoid_chain(layers: int) -> Computation:
+    product = 0.25 ** layers
+    sentence = (f"Through {layers} sigmoid layers the gradient is multiplied by at most 0.25 per layer "
+                f"(σ' ≤ 0.25), so even in the best case the first layer gets 0.25^{layers} ≈ {fmt(product)} of the "
+                f"last layer's gradient.")
+    return Computation("chain-product", {"factor": 0.25, "layers": layers}, {"product": product}, sentence)
+
+
+def power(base: float, exponent: float) -> Computation:
+    value = base ** exponent
+    sentence = f"{fmt(base)}^{fmt(exponent)} ≈ {fmt(value)}" + (
+        ": a factor below 1 multiplied over many layers shrinks towards zero." if 0 < base < 1 and exponent > 1
+        else ".")
+    return Computation("power", {"base": base, "exponent": exponent}, {"value": value}, sentence)
+
+
+def cross_entropy(p: float, y: int = 1) -> Computation:
+    p_true = p if y == 1 else 1 - p
+    loss = -math.log(p_true)
+    sentence = (f"Binary cross-entropy for a predicted probability p = {fmt(p)} with true label y = {y} is "
+                f"−[y·ln p + (1 − y)·ln(1 − p)] = −ln({fmt(p_true)}) ≈ {fmt(loss)}.")
+    return Computation("bce", {"p": p, "y": y}, {"loss": loss}, sentence)
+
+
+def focal(p_t: float, gamma: float, alpha: float | None) -> Computation:
+    bce = -math.log(p_t)
+    factor = (1 - p_t) ** gamma
+    loss = (alpha if alpha is not None else 1.0) * factor * bce
+    a_txt = f"{fmt(alpha)} × " if alpha is not None else ""
+    sentence = (f"Focal loss at p_t = {fmt(p_t)} with γ = {fmt(gamma)}"
+                + (f", α = {fmt(alpha)}" if alpha is not None else "")
+                + f" is FL = −α(1 − p_t)^γ·ln(p_t) = {a_txt}{fmt(factor)} × {fmt(bce)} ≈ {fmt(loss)}, "
+                f"versus binary cross-entropy −ln(p_t) ≈ {fmt(bce)}"
+                + (f": the modulating factor (1 − p_t)^γ = {fmt(factor)} makes it about "
+                   f"{fmt(bce / loss if loss else math.inf)}× smaller." if loss and bce / loss > 1.0001 else "."))
+    inputs = {"p_t": p_t, "gamma": gamma} | ({"alpha": alpha} if alpha is not None else {})
+    return Computation("focal-loss", inputs, {"focal_loss": loss, "bce": bce, "modulating_factor": factor}, sentence)
+
+
+def precision_recall_f1(tp: int, fp: int, fn: int, tn: int | None = None) -> Computation:
+    precision = tp / (tp + fp) if tp + fp else float("nan")
+    recall = tp / (tp + fn) if tp + fn else float("nan")
+    f1 = (2 * precision * recall / (precision + recall)
+          if math.isfinite(precision) and math.isfinite(recall) and precision + recall else 0.0)
+    parts = [
+        f"precision = TP / (TP + FP) = {tp} / {tp + fp} ≈ {fmt(precision)}" if tp + fp else
+        "precision is undefined (no predicted positives)",
+        f"recall = TP / (TP + FN) = {tp} / {tp + fn} ≈ {fmt(recall)}" if tp + fn else
+        "recall is undefined (no actual positives)",
+        f"F1 = 2PR / (P + R) ≈ {fmt(f1)}",
+    ]
+    result = {"precision": precision, "recall": recall, "f1": f1}
+    inputs: dict[str, float] = {"tp": tp, "fp": fp, "fn": fn}
+    if tn is not None:
+        inputs["tn"] = tn
+        total = tp + fp + fn + tn
+        result["accuracy"] = (tp + tn) / total if total else float("nan")
+        result["specificity"] = tn / (tn + fp) if tn + fp else float("nan")
+        parts.append(f"specificity = TN / (TN + FP) ≈ {fmt(result['specificity'])}")
+        parts.append(f"accuracy = (TP + TN) / total ≈ {fmt(result['accuracy'])}")
+    sentence = f"With TP = {tp}, FP = {fp}, FN = {fn}" + (f", TN = {tn}" if tn is not None else "") + ": " + \
+        "; ".join(parts) + "."
+    return Computation("precision-recall", inputs, {k: v for k, v in result.items() if math.isfinite(v)}, sentence)
+
+
+def standardize(x: float, mean: float, std: float) -> Computation:
+    z = (x - mean) / std
+    sentence = (f"Standardizing x = {fmt(x)} with mean {fmt(mean)} and standard deviation {fmt(std)} gives "
+                f"z = (x − μ) / σ = ({fmt(x)} − {fmt(mean)}) / {fmt(std)} = {fmt(z)}: the value is {fmt(abs(z))} "
+                f"standard deviation{'' if abs(z) == 1 else 's'} {'above' if z >= 0 else 'below'} the mean.")
+    return Computation("standardize", {"x": x, "mean": mean, "std": std}, {"z": z}, sentence)
+
+
+def min_max(x: float, lo: float, hi: float) -> Computation:
+    scaled = (x - lo) / (hi - lo)
+    sentence = (f"Min-max scaling x = {fmt(x)} with min {fmt(lo)} and max {fmt(hi)} gives "
+                f"(x − min) / (max − min) = {fmt(scaled)}.")
+    return Computation("min-max", {"x": x, "min": lo, "max": hi}, {"scaled": scaled}, sentence)
+
+
+# -- reading the question -----------------------------------------------------------------------
+
+def _find(pattern: str, text: str) -> re.Match[str] | None:
+    return re.search(pattern, text, _FLAGS)
+
+
+def _value_after(words: str, text: str) -> tuple[float | None, str] | None:
+    """The number after one of ``words`` ("gamma = 2", "γ 2", "std of 10"), raw text kept."""
+    m = _find(rf"(?:{words})\s*(?:of|=|:|is|was|at|equals?|≈|\()?\s*(?:about\s+)?({NUM})", text)
+    if not m:
+        return None
+    return _num(m.group(1)), m.group(1)
+
+
+_COUNT_WORDS = {
+    "tp": r"tp|true[- ]positives?", "fp": r"fp|false[- ]positives?",
+    "fn": r"fn|false[- ]negatives?", "tn": r"tn|true[- ]negatives?",
+}
+_MATRIX = re.compile(r"\[\s*\[\s*(\d+)\s*[, ]\s*(\d+)\s*\]\s*,?\s*\[\s*(\d+)\s*[, ]\s*(\d+)\s*\]\s*\]")
+
+
+def _counts(text: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for key, words in _COUNT_WORDS.items():
+        m = (_find(rf"\b(?:{words})\s*(?:=|:|of|is)?\s*(\d[\d,]*)\b", text)
+             or _find(rf"\b(\d[\d,]*)\s*(?:{words})\b", text))
+        if m:
+            value = int(m.group(1).replace(",", ""))
+            if value <= MAX_COUNT:
+                out[key] = value
+    return out
+
+
+class _Reader:
+    def __init__(self, question: str, topic: str | None) -> None:
+        self.text = question
+        self.low = question.lower()
+        self.topic = topic
+        self.found: list[Computation] = []
+        self.ignored: list[str] = []
+
+    def has(self, pattern: str) -> bool:
+        return _find(pattern, self.text) is not None
+
+    def add(self, comp: Computation) -> None:
+        if len(self.found) < MAX_COMPUTATIONS and all(c.sentence != comp.sentence for c in self.found):
+            self.found.append(comp)
+
+    def ignore(self, raw: str, why: str) -> None:
+        self.ignored.append(f"{raw.strip()} ({why})")
+
+    # each reader looks for one kind of computation
+    def logistic(self) -> None:
+        m = (_find(rf"\b(?:coefficient|coef|beta|β|weight)s?\s*(?:of|=|:|is|was|equals?)?\s*({NUM})", self.text)
+             or _find(rf"({NUM})\s*(?:coefficient|coef)\b", self.text))
+        if m and (self.has(r"logistic|odds|coef|log[- ]?reg|interpret") or self.topic == "logistic-regression"):
+            beta = _num(m.group(1))
+            if beta is None or abs(beta) > MAX_COEFFICIENT:
+                self.ignore(m.group(1), f"a coefficient beyond ±{MAX_COEFFICIENT:g} is not on a sensible scale")
+            else:
+                self.add(odds_ratio(beta))
+        m = _find(rf"odds[- ]ratio\s*(?:of|=|:|is|was)?\s*({NUM})", self.text)
+        if m and not self.found:
+            ratio = _num(m.group(1))
+            if ratio is None or ratio <= 0 or ratio > math.exp(MAX_COEFFICIENT):
+                self.ignore(m.group(1), "an odds ratio must be a positive number")
+            else:
+                self.add(coefficient_from_odds_ratio(ratio))
+        m = _find(rf"(?:log[- ]?odds|logit)\s*(?:of|=|:|is|was|equals?)?\s*({NUM})", self.text)
+        if m:
+            z = _num(m.group(1))
+            if z is None or abs(z) > MAX_COEFFICIENT * 10:
+                self.ignore(m.group(1), "log-odds that large round to a probability of exactly 0 or 1")
+            else:
+                self.add(probability_from_log_odds(z))
+
+    def activations(self) -> None:
+        for name, fn in (("sigmoid|logistic function|σ", sigmoid_at), ("tanh", tanh_at)):
+            m = (_find(rf"(?:{name})(?:'|’| derivative| gradient| slope)?\s*(?:of|at|for|\(|=)\s*(?:x\s*=\s*|z\s*=\s*)?({NUM})",
+                       self.text)
+                 or _find(rf"(?:derivative|gradient|slope) of (?:the )?(?:{name})\s*(?:at|for|when)\s*(?:x\s*=\s*|z\s*=\s*)?({NUM})",
+                          self.text))
+            if m:
+                x = _num(m.group(1))
+                if x is None or abs(x) > 1e4:
+                    self.ignore(m.group(1), "too large an input to say anything beyond 'fully saturated'")
+                else:
+                    self.add(fn(x))
+
+    def chain(self) -> None:
+        m = _find(r"(-?\d+(?:\.\d+)?)\s*\^\s*\(?(-?\d+(?:\.\d+)?)\)?|(-?\d+(?:\.\d+)?)\s*\*\*\s*(-?\d+(?:\.\d+)?)", self.text)
+        if m:
+            base = _num(m.group(1) or m.group(3))
+            exponent = _num(m.group(2) or m.group(4))
+            if base is None or exponent is None or abs(exponent) > MAX_LAYERS or (base == 0 and exponent < 0) \
+                    or (base < 0 and not float(exponent).is_integer()) or abs(exponent * math.log10(abs(base) or 1)) > 300:
+                self.ignore(m.group(0), "outside what I compute")
+            else:
+                self.add(power(base, exponent))
+                return
+        m = _find(r"\b(\d[\d,]*)\s*[- ]?(?:(?:sigmoid|hidden|dense|fully[- ]connected)[- ])?(?:layers?|layered|deep)\b", self.text)
+        sigmoidish = self.has(r"sigmoid|logistic activation") or (self.topic == "vanishing-gradient" and not self.has(r"relu|tanh"))
+        if m and sigmoidish:
+            layers = int(m.group(1).replace(",", ""))
+            if layers < 1 or layers > MAX_LAYERS:
+                self.ignore(m.group(1), f"a depth must be between 1 and {MAX_LAYERS:,} layers")
+            elif layers >= 2:
+                self.add(sigmoid_chain(layers))
+
+    def losses(self) -> None:
+        wants_focal = self.has(r"focal")
+        wants_bce = self.has(r"\bbce\b|cross[- ]?entropy|log[- ]?loss")
+        if not (wants_focal or wants_bce):
+            return
+        m = (_find(rf"\bp(?:_?t)?\s*(?:=|of|is|:)\s*({NUM})", self.text)
+             or _find(rf"(?:probability|predicts?|predicted|confidence|outputs?)\s*(?:of|=|is|:)?\s*({NUM})", self.text))
+        if not m:
+            return
+        p = _num(m.group(1))
+        if p is not None and 1 < p <= 100 and "%" in self.text[m.end(1): m.end(1) + 2]:
+            p /= 100
+        if p is None or not 0 < p < 1:
+            self.ignore(m.group(1), "a probability must be strictly between 0 and 1")
+            return
+        if wants_focal:
+            g = _value_after(r"gamma|γ", self.text)
+            a = _value_after(r"alpha|α", self.text)
+            gamma = 2.0 if g is None else g[0]
+            if gamma is None or not 0 <= gamma <= MAX_GAMMA:
+                self.ignore(g[1] if g else "", f"γ must be between 0 and {MAX_GAMMA:g}")
+                return
+            alpha = None if a is None else a[0]
+            if a is not None and (alpha is None or not 0 < alpha <= 1):
+                self.ignore(a[1], "α must be in (0, 1]")
+                alpha = None
+            self.add(focal(p, gamma, alpha))
+        else:
+            y = 0 if self.has(r"\b(?:y|label|true label|target)\s*(?:=|is|of)?\s*0\b") else 1
+            self.add(cross_entropy(p, y))
+
+    def confusion(self) -> None:
+        m = _MATRIX.search(self.text)
+        if m:
+            tn, fp, fn, tp = (int(g) for g in m.groups())
+            if max(tn, fp, fn, tp) <= MAX_COUNT:
+                self.add(precision_recall_f1(tp, fp, fn, tn))
+            return
+        counts = _counts(self.text)
+        if {"tp", "fp", "fn"} <= counts.keys() or ({"tp", "fp"} <= counts.keys() and self.has("precision")) \
+                or ({"tp", "fn"} <= counts.keys() and self.has("recall")):
+            self.add(precision_recall_f1(counts["tp"], counts.get("fp", 0), counts.get("fn", 0), counts.get("tn"))
+                     if {"tp", "fp", "fn"} <= counts.keys() else self._partial(counts))
+
+    @staticmethod
+    def _partial(counts: dict[str, int]) -> Computation:
+        tp = counts["tp"]
+        if "fp" in counts:
+            fp = counts["fp"]
+            value = tp / (tp + fp) if tp + fp else float("nan")
+            sentence = f"With TP = {tp} and FP = {fp}, precision = TP / (TP + FP) = {tp} / {tp + fp} ≈ {fmt(value)}."
+            return Computation("precision-recall", {"tp": tp, "fp": fp}, {"precision": value}, sentence)
+        fn = counts["fn"]
+        value = tp / (tp + fn) if tp + fn else float("nan")
+        sentence = f"With TP = {tp} and FN = {fn}, recall = TP / (TP + FN) = {tp} / {tp + fn} ≈ {fmt(value)}."
+        return Computation("precision-recall", {"tp": tp, "fn": fn}, {"recall": value}, sentence)
+
+    def scaling(self) -> None:
+        mean = _value_after(r"mean|average|μ|mu", self.text)
+        std = _value_after(r"standard deviation|std(?:\.|ev)?|s\.d\.|sd|σ|sigma", self.text)
+        lo = _value_after(r"\bmin(?:imum)?", self.text)
+        hi = _value_after(r"\bmax(?:imum)?", self.text)
+        value = (_find(rf"(?:standardi[sz]e|normali[sz]e|scale|value|score|x\s*=|of)\s*(?:a value of\s*|x\s*=\s*)?({NUM})",
+                       self.text))
+        if mean and std and value:
+            x, m, s = _num(value.group(1)), mean[0], std[0]
+            if x is None or m is None or s is None or abs(x) > MAX_ABS_VALUE or abs(m) > MAX_ABS_VALUE:
+                self.ignore(value.group(1), "not a usable number")
+            elif s <= 0:
+                self.ignore(std[1], "a standard deviation must be positive")
+            elif x == m and value.group(1) == mean[1]:
+                return
+            else:
+                self.add(standardize(x, m, s))
+        elif lo and hi and value and self.has(r"min[- ]?max|normali[sz]|scal"):
+            x, a, b = _num(value.group(1)), lo[0], hi[0]
+            if x is None or a is None or b is None or b <= a:
+                self.ignore(f"{lo[1]}–{hi[1]}", "max must be larger than min")
+            else:
+                self.add(min_max(x, a, b))
+
+
+def compute_from_question(question: str, topic: str | None = None) -> WorkedNumbers:
+    """Every computation the question's numbers allow (at most :data:`MAX_COMPUTATIONS`).
+
+    ``topic``: the slug the retriever found, which disambiguates bare numbers ("20 layers" in a
+    vanishing-gradient question means a sigmoid chain)."""
+    if not re.search(r"\d", question):
+        return WorkedNumbers()
+    reader = _Reader(question, topic)
+    reader.confusion()
+    reader.losses()
+    reader.logistic()
+    reader.activations()
+    reader.scaling()
+    if not any(c.tool in {"sigmoid", "tanh"} for c in reader.found):
+        reader.chain()
+    return WorkedNumbers(tuple(reader.found), tuple(reader.ignored))
