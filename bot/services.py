@@ -67,10 +67,19 @@ class Services:
     def answerer(self) -> ExtractiveAnswerer:
         threshold = self.settings.abstain_threshold
         margin = self.settings.uncovered_margin
+        from knowledge.abstention import AbstentionModel
+        from knowledge.authored import AuthoredBank
+
+        kb = self.kb
+        authored = AuthoredBank.open(self.settings.index_dir, kb.embedder)
+        # An explicit threshold in the environment means "use the simple cosine rule".
+        abstention = AbstentionModel.load() if threshold is None and margin is None else None
         return ExtractiveAnswerer(
-            self.kb,
+            kb,
             DEFAULT_ABSTAIN_THRESHOLD if threshold is None else threshold,
             DEFAULT_UNCOVERED_MARGIN if margin is None else margin,
+            authored=authored,
+            abstention=abstention,
         )
 
     @cached_property

@@ -1,56 +1,57 @@
-"""Grounded extractive answers: quote the most relevant sentences of our articles, with sources.
+"""Grounded answers: an authored answer when one fits, else one composed from our passages.
 
-No generative model is involved, so the answer can only say what an article says. Sentences are
-ranked by cosine similarity to the question (vectors precomputed at index time), lightly boosted
-by the rank of the passage they come from; the best ones, up to ~120 words, are put back in
-reading order. When the best evidence is weak the answerer abstains instead of guessing: the
-threshold on the best passage cosine was calibrated on the dev split of ``eval/questions.jsonl``.
+No generative model is involved, so an answer can only say what we wrote. The steps, each its
+own module:
+
+1. retrieve passages (:mod:`knowledge.retriever`), with a short follow-up read together with the
+   question before it (:mod:`knowledge.followup`);
+2. decide whether we cover the question at all (:mod:`knowledge.abstention`); if not, say so
+   and name the three closest topics we do cover;
+3. answer with the authored answer whose student phrasing matches closely
+   (:mod:`knowledge.authored`), or compose one from the passages (:mod:`knowledge.composer`);
+4. compute what the question's numbers ask for (:mod:`tools.question_math`) and state it first,
+   cited as the calculator.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
+from knowledge.abstention import AbstentionModel, features, vocabulary_of
+from knowledge.authored import AuthoredBank, AuthoredMatch, section_chunks
 from knowledge.chunking import Chunk
-from knowledge.notes import NoteChunk
+from knowledge.composer import compose
+from knowledge.followup import retrieval_query
 from knowledge.retriever import Hit, KnowledgeBase, SearchResult
+from tools.question_math import WorkedNumbers, compute_from_question, fmt
 
-# Abstain when the best passage cosine is below ABSTAIN_THRESHOLD, or when the question is closer
-# (by more than UNCOVERED_MARGIN) to a subject we know we have no article on. Both calibrated by
-# `tutor eval --calibrate` on the dev split.
+# Fallback abstention rule (no trained classifier on disk): the best passage cosine must reach
+# ABSTAIN_THRESHOLD and the question must not be clearly closer to a subject we do not cover.
 DEFAULT_ABSTAIN_THRESHOLD = 0.345
 DEFAULT_UNCOVERED_MARGIN = 0.06
-MAX_ANSWER_WORDS = 120
-MAX_SENTENCES = 5
-PASSAGES_CONSIDERED = 3
-MIN_SENTENCE_WORDS = 5
-RANK_PENALTY = 0.04  # per passage rank: prefer the best passage's sentences on near ties
-SKIP_SECTIONS = ("Try it",)
-NOTE_SENTENCE_STRIDE = 100_000  # sentence ids of note passages (never clash with article ones)
-MISCONCEPTION_PREFIX = "A common misconception is"
-MISCONCEPTION_PENALTY = 0.10  # a framed false claim is context, not the answer: at most one, ranked lower
-# Corrections in "Common misconceptions" answer a claim the student did not make; they lose ties
-# to the explanation itself. "What is X?" prefers the article's own definition (its overview).
-MISCONCEPTION_SECTION_PENALTY = 0.05
-DEFINITION_BONUS = 0.06
-# "It is the classic reason…" means nothing once quoted out of its paragraph.
-DANGLING_PRONOUN = re.compile(r"^(it|this|that|these|those|they|its|their)\b", re.IGNORECASE)
-_DEFINITION_QUESTION = re.compile(
-    r"^\s*(what(?:'s| is| are| does)|whats|define|definition of|meaning of|explain|eli5|tell me about|"
-    r"intro(?:duction)? to)\b", re.IGNORECASE)
+# An authored answer is used when a phrasing of it is this close to the question (cosine of
+# MiniLM vectors) and its article is among the retrieved ones, or closer still whatever was
+# retrieved. Calibrated on the dev split of eval/answers.jsonl (`tutor eval --answers`).
+AUTHORED_MIN_COSINE = 0.70
+AUTHORED_SURE_COSINE = 0.82
+CLOSEST_TOPICS_SHOWN = 3
+CALCULATOR_TOPIC = "calculator"
+LEVELS = ("beginner", "standard", "deep")
+_BEGINNER_HINT = re.compile(
+    r"\b(eli5|explain (?:it |this )?like i'?m (?:5|five|new|a beginner)|like i'?m (?:5|five)|i'?m new|"
+    r"new to (?:ml|this|deep learning|machine learning)|beginner|in simple (?:terms|words)|simply put|"
+    r"layman'?s? terms|without (?:the )?(?:math|formulas?))\b", re.IGNORECASE)
+_DEEP_HINT = re.compile(r"\b(derive|derivation|prove|proof|the math(?:s)? behind|mathematically|formally)\b",
+                        re.IGNORECASE)
 
 
-def sentence_prior(section: str, definitional: bool) -> float:
-    """Score adjustment for a sentence by where it sits in its article."""
-    head = section.split(" › ")[0].lower()
-    if "misconception" in head:
-        return -MISCONCEPTION_SECTION_PENALTY
-    if definitional and head == "overview":
-        return DEFINITION_BONUS
-    return 0.0
+@dataclass(frozen=True)
+class CalculatorChunk(Chunk):
+    """A computed result cited like a passage: the calculator is the source, not an article."""
+
+    tool: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,17 +68,51 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     passages: list[Hit] = field(default_factory=list)
     best_score: float = 0.0
+    source: str = "composed"  # "authored" | "composed" | "abstained"
+    level: str = "standard"
+    computed: WorkedNumbers = field(default_factory=WorkedNumbers)
+    authored_id: str | None = None
+    on_topic_probability: float | None = None
+
+
+def detect_level(question: str, requested: str | None = None) -> str:
+    """The requested level, else what the question implies ("eli5" → beginner), else standard."""
+    if requested:
+        if requested not in LEVELS:
+            from tools.errors import UserInputError
+
+            raise UserInputError(f"unknown level {requested!r}: use one of {', '.join(LEVELS)}")
+        return requested
+    if _BEGINNER_HINT.search(question):
+        return "beginner"
+    if _DEEP_HINT.search(question):
+        return "deep"
+    return "standard"
 
 
 def topic_list(kb: KnowledgeBase) -> str:
     return ", ".join(f"{a.title} (`{a.slug}`)" for a in kb.articles)
 
 
-def abstain_text(kb: KnowledgeBase) -> str:
-    return (
-        "I don't have an article on that yet, so I won't guess. "
-        f"Topics I can help with: {topic_list(kb)}."
-    )
+def closest_topics(kb: KnowledgeBase, result: SearchResult, n: int = CLOSEST_TOPICS_SHOWN) -> list[str]:
+    slugs: list[str] = []
+    for hit in result.hits:
+        if hit.chunk.topic in kb.by_slug and hit.chunk.topic not in slugs:
+            slugs.append(hit.chunk.topic)
+    for article in kb.articles:  # too few hits (tiny corpora): fill in curriculum order
+        if len(slugs) >= n:
+            break
+        if article.slug not in slugs:
+            slugs.append(article.slug)
+    return slugs[:n]
+
+
+def abstain_text(kb: KnowledgeBase, result: SearchResult | None = None) -> str:
+    if result is None:
+        return f"I don't have an article on that yet, so I won't guess. Topics I can help with: {topic_list(kb)}."
+    near = ", ".join(f"{kb.by_slug[s].title} (`{s}`)" for s in closest_topics(kb, result))
+    return (f"I don't have an article on that yet, so I won't guess. The closest topics I do cover: {near}. "
+            "See `/roadmap` for all of them.")
 
 
 class ExtractiveAnswerer:
@@ -86,96 +121,116 @@ class ExtractiveAnswerer:
         kb: KnowledgeBase,
         abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD,
         uncovered_margin: float = DEFAULT_UNCOVERED_MARGIN,
+        authored: AuthoredBank | None = None,
+        abstention: AbstentionModel | None = None,
+        authored_min_cosine: float = AUTHORED_MIN_COSINE,
+        authored_sure_cosine: float = AUTHORED_SURE_COSINE,
     ) -> None:
         self.kb = kb
         self.threshold = abstain_threshold
         self.margin = uncovered_margin
+        self.authored = authored
+        self.abstention = abstention
+        self.authored_min = authored_min_cosine
+        self.authored_sure = authored_sure_cosine
+        texts = [c.text for c in kb.chunks] + [a.title for a in kb.articles]
+        if authored is not None:
+            texts += [q for a in authored.answers for q in a.questions] + [a.answer for a in authored.answers]
+        self.vocabulary = vocabulary_of(texts)
+        self.sections = section_chunks(kb.chunks)
 
-    def should_abstain(self, result: SearchResult) -> bool:
-        return (
-            not result.hits
-            or result.best_dense < self.threshold
-            or result.best_uncovered - result.best_dense > self.margin
-        )
+    # -- deciding -------------------------------------------------------------------------------
 
-    def answer(self, question: str, guild_id: int | None = None) -> Answer:
-        """``guild_id``: whose server notes count as evidence too (``None``: the local notes)."""
-        result = self.kb.search(question, k=5) if guild_id is None else self.kb.search(question, k=5, guild_id=guild_id)
-        if self.should_abstain(result):
-            return Answer(question, abstain_text(self.kb), True, [], result.hits, result.best_dense)
-        return self.compose(result)
+    def authored_match(self, result: SearchResult) -> AuthoredMatch | None:
+        return self.authored.match(result.query_vector, result.query) if self.authored is not None else None
 
-    def compose(self, result: SearchResult) -> Answer:
-        stored = self.kb.stored
-        passages = [h for h in result.hits if not h.chunk.section.startswith(SKIP_SECTIONS)]
-        passages = (passages or result.hits)[:PASSAGES_CONSIDERED]
-        # Stay within the article the best passage is from unless others are about as good.
-        lead_topic = passages[0].chunk.topic
-        passages = [h for h in passages if h.chunk.topic == lead_topic or h.dense >= passages[0].dense - 0.05]
-        definitional = bool(_DEFINITION_QUESTION.match(result.query))
-        candidates: list[tuple[float, int, int, int]] = []  # (score, passage rank, sentence idx, chunk id)
-        sentence_text: dict[int, str] = {}
-        by_id = {h.chunk.id: h.chunk for h in passages}
-        for rank, hit in enumerate(passages):
-            if isinstance(hit.chunk, NoteChunk) and self.kb.notes is not None:
-                # A server note's sentences: ids after every article sentence, in note order.
-                texts, vectors = self.kb.notes.sentences(hit.chunk)
-                base = len(stored.sentences) + (rank + 1) * NOTE_SENTENCE_STRIDE
-                idx = np.arange(base, base + len(texts))
-                sims = vectors @ result.query_vector
-                sentence_text.update(zip((int(i) for i in idx), texts))
-            else:
-                idx = np.flatnonzero(stored.sentence_chunk == hit.chunk.id)
-                if idx.size == 0:
-                    continue
-                sims = stored.sentence_vectors[idx] @ result.query_vector
-            for sid, sim in zip(idx, sims):
-                sentence = sentence_text[int(sid)] if int(sid) in sentence_text else stored.sentences[sid]
-                if len(sentence.split()) < MIN_SENTENCE_WORDS or sentence.rstrip().endswith("?"):
-                    continue
-                score = float(sim) - RANK_PENALTY * rank + sentence_prior(hit.chunk.section, definitional)
-                if sentence.startswith(MISCONCEPTION_PREFIX):
-                    score -= MISCONCEPTION_PENALTY
-                candidates.append((score, rank, int(sid), hit.chunk.id))
+    def on_topic_probability(self, result: SearchResult, match: AuthoredMatch | None = None) -> float | None:
+        if self.abstention is None:
+            return None
+        x = features(result, result.query, self.vocabulary, match.cosine if match else 0.0)
+        return self.abstention.on_topic_probability(x)
 
-        def text_of(sid: int) -> str:
-            return sentence_text[sid] if sid in sentence_text else stored.sentences[sid]
+    def should_abstain(self, result: SearchResult, match: AuthoredMatch | None = None) -> bool:
+        if not result.hits:
+            return True
+        if self.abstention is not None:
+            if match is None:
+                match = self.authored_match(result)
+            x = features(result, result.query, self.vocabulary, match.cosine if match else 0.0)
+            return self.abstention.should_abstain(x)
+        return result.best_dense < self.threshold or result.best_uncovered - result.best_dense > self.margin
 
-        candidates.sort(reverse=True)
-        chosen: list[tuple[int, int, int]] = []
-        words = 0
-        misconceptions = 0
-        chunk_of_sentence = {sid: cid for _, _, sid, cid in candidates}
-        picked: set[int] = set()
-        for score, rank, sid, cid in candidates:
-            n = len(text_of(sid).split())
-            if chosen and words + n > MAX_ANSWER_WORDS:
-                continue
-            if DANGLING_PRONOUN.match(text_of(sid)) and not (
-                    sid - 1 in picked and chunk_of_sentence.get(sid - 1) == cid):
-                continue  # "It is…" only right after the sentence it refers to
-            if text_of(sid).startswith(MISCONCEPTION_PREFIX):
-                if misconceptions:
-                    continue
-                misconceptions += 1
-            chosen.append((rank, sid, cid))
-            picked.add(sid)
-            words += n
-            if len(chosen) >= MAX_SENTENCES or words >= MAX_ANSWER_WORDS * 0.8:
-                break
-        # Passages in retrieval order, corrections of misconceptions last (they answer a claim the
-        # student did not make); sentences in article order within each passage.
-        def reading_order(choice: tuple[int, int, int]) -> tuple[bool, int, int]:
-            rank, sid, cid = choice
-            return ("misconception" in by_id[cid].section.lower(), rank, sid)
+    def usable_authored(self, match: AuthoredMatch | None, result: SearchResult) -> bool:
+        if match is None or match.cosine < self.authored_min:
+            return False
+        retrieved = {h.chunk.topic for h in result.hits[:3]}
+        return match.answer.topic in retrieved or match.cosine >= self.authored_sure
 
-        chosen.sort(key=reading_order)
-        numbers: dict[int, int] = {}
+    # -- answering ------------------------------------------------------------------------------
+
+    def answer(self, question: str, guild_id: int | None = None, *, level: str | None = None,
+               previous: Sequence[str] = ()) -> Answer:
+        """``guild_id``: whose server notes count as evidence too (``None``: the local notes).
+        ``previous``: the earlier questions of this conversation, newest last; a short follow-up
+        is retrieved together with the last one so it stays on topic."""
+        level = detect_level(question, level)
+        query = retrieval_query(question, previous)
+        result = self.kb.search(query, k=5, guild_id=guild_id)
+        match = self.authored_match(result)
+        probability = self.on_topic_probability(result, match)
+        if self.should_abstain(result, match):
+            return Answer(question, abstain_text(self.kb, result), True, [], result.hits, result.best_dense,
+                          source="abstained", level=level, on_topic_probability=probability)
+        topic = result.hits[0].chunk.topic
+        worked = compute_from_question(question, topic if topic in self.kb.by_slug else None)
+        if self.usable_authored(match, result):
+            return self._authored(question, result, match, level, worked, probability)
+        return self._composed(question, result, level, worked, probability)
+
+    def _with_computed(self, parts: list[tuple[str, Chunk]], worked: WorkedNumbers) -> list[tuple[str, Chunk]]:
+        """Computed sentences first, except one whose result the answer already states."""
+        said = " ".join(text for text, _ in parts)
+        computed = [
+            (c.sentence, CalculatorChunk(id=-1 - i, topic=CALCULATOR_TOPIC, title=f"Calculator: {c.tool}",
+                                         section="computed from the numbers in your question", text=c.sentence,
+                                         tool=c.tool))
+            for i, c in enumerate(worked.computations)
+            if not any(fmt(v) in said for v in list(c.result.values())[:1])
+        ]
+        return computed + parts
+
+    def _finish(self, question: str, result: SearchResult, parts: list[tuple[str, Chunk]], worked: WorkedNumbers,
+                **fields: object) -> Answer:
+        numbers: dict[tuple[str, str, int], int] = {}
         citations: list[Citation] = []
-        parts: list[str] = []
-        for _, sid, cid in chosen:
-            if cid not in numbers:
-                numbers[cid] = len(numbers) + 1
-                citations.append(Citation(numbers[cid], by_id[cid]))
-            parts.append(f"{text_of(sid)} [{numbers[cid]}]")
-        return Answer(result.query, " ".join(parts), False, citations, result.hits, result.best_dense)
+        pieces: list[str] = []
+        for text, chunk in self._with_computed(parts, worked):
+            key = (chunk.topic, chunk.section, chunk.id)
+            if key not in numbers:
+                numbers[key] = len(numbers) + 1
+                citations.append(Citation(numbers[key], chunk))
+            marker = f"[{numbers[key]}]"
+            if "\n- " in text:  # a list: the marker goes after its lead-in
+                lead, _, items = text.partition("\n")
+                pieces.append(f"{lead} {marker}\n{items}\n" if lead else f"{items} {marker}\n")
+            else:
+                pieces.append(f"{text} {marker}")
+        text = " ".join(pieces).replace("\n ", "\n").strip()
+        if worked.ignored:
+            text += f"\n\n_{worked.note()}_"
+        return Answer(question, text, False, citations, result.hits, result.best_dense, computed=worked, **fields)
+
+    def _authored(self, question: str, result: SearchResult, match: AuthoredMatch, level: str,
+                  worked: WorkedNumbers, probability: float | None) -> Answer:
+        authored = match.answer
+        chunk = self.sections.get((authored.topic, authored.section))
+        if chunk is None:  # a stale bank (article heading renamed): quote instead of citing nothing
+            return self._composed(question, result, level, worked, probability)
+        return self._finish(question, result, [(authored.text_for(level), chunk)], worked, source="authored",
+                            level=level, authored_id=authored.id, on_topic_probability=probability)
+
+    def _composed(self, question: str, result: SearchResult, level: str, worked: WorkedNumbers,
+                  probability: float | None) -> Answer:
+        composition = compose(self.kb, result, level)
+        return self._finish(question, result, composition.parts, worked, source="composed", level=level,
+                            on_topic_probability=probability)

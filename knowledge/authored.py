@@ -56,6 +56,16 @@ KINDS = frozenset({
 _DANGLING_OPENER = re.compile(r"^(it|this|that|these|those|they|its|their)\b", re.IGNORECASE)
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+_TOKEN = re.compile(r"[a-z0-9]+")
+_FILLER = frozenset("a an the i my me we you is are am be do does did should would could can to of for in on "
+                    "at it its this that what whats when why how which or and with".split())
+RERANK_TOP = 8
+BIGRAM_BONUS = 0.08
+
+
+def _bigrams(text: str) -> list[tuple[str, str]]:
+    words = [w.rstrip("s") if len(w) > 3 else w for w in _TOKEN.findall(text.lower()) if w not in _FILLER]
+    return list(zip(words, words[1:]))
 
 
 @dataclass(frozen=True)
@@ -192,6 +202,7 @@ class AuthoredBank:
         self.vectors = vectors  # one row per phrasing, L2-normalized
         self.rows = rows  # answer index of every phrasing row
         self.by_id = {a.id: a for a in answers}
+        self.bigrams = [frozenset(_bigrams(q)) for a in answers for q in a.questions]
 
     @classmethod
     def open(cls, cache_dir: Path, embedder, answers_dir: Path = ANSWERS_DIR) -> "AuthoredBank":
@@ -224,7 +235,8 @@ class AuthoredBank:
                     old.unlink(missing_ok=True)
         return cls(answers, np.asarray(vectors, dtype=np.float32), np.asarray(rows, dtype=np.int64))
 
-    def match(self, query_vector: np.ndarray, topics: set[str] | None = None) -> AuthoredMatch | None:
+    def match(self, query_vector: np.ndarray, query_text: str = "",
+              topics: set[str] | None = None) -> AuthoredMatch | None:
         """The closest authored answer (restricted to ``topics`` when given), or None."""
         if not len(self.rows):
             return None
@@ -235,6 +247,15 @@ class AuthoredBank:
             for i, a in enumerate(self.answers):
                 if a.topic not in topics:
                     best_per_answer[i] = -1.0
+        # Word order matters where embeddings blur it: "favour recall over precision" must not
+        # match "when is precision more important than recall". The closest few are re-ranked
+        # with a small bonus for the share of the question's word pairs a phrasing shares.
+        asked = frozenset(_bigrams(query_text)) if query_text else frozenset()
+        if asked:
+            for i in np.argsort(-best_per_answer)[:RERANK_TOP]:
+                rows = np.flatnonzero(self.rows == i)
+                shared = max(len(asked & self.bigrams[r]) for r in rows) / len(asked)
+                best_per_answer[i] += BIGRAM_BONUS * shared
         order = np.argsort(-best_per_answer)
         top = int(order[0])
         if best_per_answer[top] <= -1.0:

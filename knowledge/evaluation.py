@@ -159,3 +159,129 @@ def calibrate_abstention(kb: KnowledgeBase, questions: list[EvalQuestion]) -> di
         "on_topic_answered": float(answer[on].mean()) if on.any() else 1.0,
         "off_topic_abstained": float((~answer[~on]).mean()) if (~on).any() else 1.0,
     }
+
+
+# -- answer quality: key facts ("nuggets") a complete answer must state ---------------------------
+
+ANSWERS_FILE = EVAL_FILE.with_name("answers.jsonl")
+
+
+@dataclass(frozen=True)
+class AnswerQuestion:
+    question: str
+    topic: str | None
+    split: str
+    nuggets: tuple[tuple[str, ...], ...] = ()  # each: regex alternatives, any one matching counts
+    trap: bool = False  # off-topic but reuses our words in another sense
+
+
+def load_answer_questions(path: Path = ANSWERS_FILE, split: str = "all") -> list[AnswerQuestion]:
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        raw = json.loads(line)
+        q = AnswerQuestion(raw["question"], raw.get("topic"), raw.get("split", "dev"),
+                           tuple(tuple(n) if isinstance(n, list) else (n,) for n in raw.get("nuggets", ())),
+                           bool(raw.get("trap", False)))
+        if split == "all" or q.split == split:
+            out.append(q)
+    return out
+
+
+def nugget_hits(text: str, nuggets: tuple[tuple[str, ...], ...]) -> list[bool]:
+    import re
+
+    return [any(re.search(alt, text, re.IGNORECASE) for alt in alternatives) for alternatives in nuggets]
+
+
+@dataclass
+class AnswerScore:
+    n: int = 0
+    recall: float = 0.0
+    complete: int = 0
+    right_article: int = 0
+    answered: int = 0
+    authored: int = 0
+
+    def as_dict(self) -> dict[str, float]:
+        n = max(self.n, 1)
+        return {"n": self.n, "nugget_recall": self.recall / n, "complete": self.complete / n,
+                "right_article_first": self.right_article / n, "answered": self.answered / n,
+                "authored": self.authored / n}
+
+
+@dataclass
+class AnswerReport:
+    split: str
+    per_topic: dict[str, AnswerScore] = field(default_factory=dict)
+    overall: AnswerScore = field(default_factory=AnswerScore)
+    off_topic_total: int = 0
+    off_topic_abstained: int = 0
+    trap_total: int = 0
+    trap_abstained: int = 0
+    failures: list[dict[str, object]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "split": self.split,
+            "overall": self.overall.as_dict(),
+            "per_topic": {t: s.as_dict() for t, s in sorted(self.per_topic.items())},
+            "off_topic_abstained": self.off_topic_abstained / max(self.off_topic_total, 1),
+            "off_topic_total": self.off_topic_total,
+            "trap_abstained": self.trap_abstained / max(self.trap_total, 1),
+            "trap_total": self.trap_total,
+            "failures": self.failures,
+        }
+
+
+def evaluate_answers(answerer: ExtractiveAnswerer, questions: list[AnswerQuestion], split: str) -> AnswerReport:
+    """Mean nugget recall and share of complete answers per topic; abstention on off-topic ones.
+
+    An abstained on-topic answer scores 0 (it states nothing); the article counts as right when
+    the first cited passage is from the expected topic."""
+    report = AnswerReport(split)
+    for q in questions:
+        answer = answerer.answer(q.question)
+        if q.topic is None:
+            report.off_topic_total += 1
+            report.off_topic_abstained += answer.abstained
+            report.trap_total += q.trap
+            report.trap_abstained += q.trap and answer.abstained
+            if not answer.abstained:
+                report.failures.append({"question": q.question, "expected": None, "trap": q.trap,
+                                        "got": answer.citations[0].chunk.topic if answer.citations else None})
+            continue
+        hits = nugget_hits(answer.text, q.nuggets) if not answer.abstained else [False] * len(q.nuggets)
+        recall = sum(hits) / len(hits) if hits else 1.0
+        articles = [c.chunk.topic for c in answer.citations if c.chunk.topic != "calculator"]
+        right = bool(articles) and articles[0] == q.topic
+        for score in (report.per_topic.setdefault(q.topic, AnswerScore()), report.overall):
+            score.n += 1
+            score.recall += recall
+            score.complete += recall == 1.0
+            score.right_article += right
+            score.answered += not answer.abstained
+            score.authored += answer.source == "authored"
+        if recall < 1.0 or not right:
+            report.failures.append({"question": q.question, "expected": q.topic, "source": answer.source,
+                                    "authored_id": answer.authored_id, "abstained": answer.abstained,
+                                    "missed": [q.nuggets[i] for i, h in enumerate(hits) if not h],
+                                    "answer": answer.text})
+    return report
+
+
+def abstention_training_set(answerer: ExtractiveAnswerer, split: str = "dev"):
+    """Features and on-topic labels of every question of ``split`` in both question files."""
+    from knowledge.abstention import features
+
+    rows, labels = [], []
+    texts = [(q.question, q.topic is not None) for q in load_questions(EVAL_FILE, split)]
+    if ANSWERS_FILE.exists():
+        texts += [(q.question, q.topic is not None) for q in load_answer_questions(ANSWERS_FILE, split)]
+    for question, on_topic in texts:
+        result = answerer.kb.search(question, k=5)
+        match = answerer.authored_match(result)
+        rows.append(features(result, result.query, answerer.vocabulary, match.cosine if match else 0.0))
+        labels.append(on_topic)
+    return np.array(rows), np.array(labels)
