@@ -1,0 +1,155 @@
+"""Computed answers: each formula against an independent computation, and the question reader."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from sklearn.metrics import precision_recall_fscore_support
+
+from tools.focal_loss import focal_loss_np
+from tools.question_math import compute_from_question, fmt
+
+
+def only(question, topic=None):
+    worked = compute_from_question(question, topic)
+    assert len(worked.computations) == 1, worked
+    return worked.computations[0]
+
+
+def test_odds_ratio_matches_the_ratio_of_odds_one_unit_apart():
+    comp = only("how do I interpret a logistic regression coefficient of 0.7?")
+    assert comp.tool == "odds-ratio"
+    b0, beta, x = -1.3, 0.7, 2.0
+
+    def odds(v):
+        p = torch.sigmoid(torch.tensor(b0 + beta * v, dtype=torch.float64)).item()
+        return p / (1 - p)
+
+    assert comp.result["odds_ratio"] == pytest.approx(odds(x + 1) / odds(x), rel=1e-9)
+    assert "2.01" in comp.sentence and "e^0.7" in comp.sentence
+
+
+def test_negative_coefficient_lowers_the_odds():
+    comp = only("what does a coef of -0.5 mean in logistic regression")
+    assert comp.result["odds_ratio"] == pytest.approx(math.exp(-0.5))
+    assert "lower" in comp.sentence
+
+
+def test_probability_from_log_odds_is_the_sigmoid():
+    comp = only("what probability is a log-odds of 2")
+    assert comp.result["probability"] == pytest.approx(torch.sigmoid(torch.tensor(2.0, dtype=torch.float64)).item())
+
+
+@pytest.mark.parametrize("x", [0.0, 2.0, -3.5])
+def test_sigmoid_and_its_derivative_match_autograd(x):
+    comp = only(f"what is the sigmoid derivative at {x:g}")
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    y = torch.sigmoid(t)
+    y.backward()
+    assert comp.result["sigmoid"] == pytest.approx(y.item())
+    assert comp.result["derivative"] == pytest.approx(t.grad.item())
+
+
+def test_tanh_derivative_matches_autograd():
+    comp = only("tanh derivative at 1.5")
+    t = torch.tensor(1.5, dtype=torch.float64, requires_grad=True)
+    torch.tanh(t).backward()
+    assert comp.result["derivative"] == pytest.approx(t.grad.item())
+
+
+def test_gradient_through_a_chain_of_sigmoid_layers_is_the_product_of_maximal_slopes():
+    comp = only("why does my 20-layer sigmoid net stop learning?")
+    # independent: multiply 20 maximal sigmoid derivatives obtained from autograd at z = 0
+    t = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    torch.sigmoid(t).sum().backward()
+    assert comp.result["product"] == pytest.approx(float(t.grad) ** 20)
+    assert comp.inputs["layers"] == 20
+
+
+def test_vanishing_gradient_topic_reads_bare_depths_as_sigmoid_chains():
+    assert only("gradient after 10 layers", topic="vanishing-gradient").result["product"] == pytest.approx(0.25 ** 10)
+    assert not compute_from_question("gradient after 10 relu layers", topic="vanishing-gradient").computations
+
+
+def test_bce_matches_torch():
+    comp = only("bce if the model predicts 0.2 and the label is 0")
+    expected = F.binary_cross_entropy(torch.tensor([0.2], dtype=torch.float64), torch.tensor([0.0], dtype=torch.float64))
+    assert comp.result["loss"] == pytest.approx(expected.item())
+
+
+def test_focal_loss_matches_the_demo_implementation_and_says_how_much_smaller():
+    comp = only("focal loss at p_t = 0.9 with gamma 2 and alpha 0.25, vs bce?")
+    assert comp.result["focal_loss"] == pytest.approx(float(focal_loss_np(0.9, 2.0, 0.25)))
+    assert comp.result["bce"] == pytest.approx(-math.log(0.9))
+    assert "400" in comp.sentence
+
+
+def test_focal_loss_defaults_to_gamma_two():
+    comp = only("what is the focal loss when p=0.6")
+    assert comp.inputs["gamma"] == 2.0
+
+
+def test_precision_recall_f1_from_counts_match_sklearn():
+    comp = only("precision and recall with TP=40 FP=10 FN=20")
+    y_true = [1] * 40 + [0] * 10 + [1] * 20
+    y_pred = [1] * 40 + [1] * 10 + [0] * 20
+    p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, average="binary")
+    assert (comp.result["precision"], comp.result["recall"], comp.result["f1"]) == pytest.approx((p, r, f))
+
+
+def test_metrics_from_a_matrix_in_the_question_rows_actual():
+    comp = only("what are the metrics for [[890, 60], [10, 40]]?")
+    cm = np.array([[890, 60], [10, 40]])
+    y_true = np.repeat([0, 0, 1, 1], cm.ravel())
+    y_pred = np.repeat([0, 1, 0, 1], cm.ravel())
+    p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, average="binary")
+    assert comp.result["precision"] == pytest.approx(p) and comp.result["recall"] == pytest.approx(r)
+    assert comp.result["accuracy"] == pytest.approx((y_true == y_pred).mean())
+
+
+def test_counts_in_words():
+    comp = only("my model has 40 true positives, 60 false positives and 10 false negatives, what's precision")
+    assert comp.result["precision"] == pytest.approx(0.4)
+
+
+def test_standardizing_matches_sklearn():
+    from sklearn.preprocessing import StandardScaler
+
+    comp = only("standardize 180 with mean 170 and std 10")
+    data = np.array([[160.0], [180.0]])  # mean 170, population std 10
+    assert comp.result["z"] == pytest.approx(StandardScaler().fit(data).transform([[180.0]])[0, 0])
+
+
+@pytest.mark.parametrize("question, number", [
+    ("how do I interpret a logistic regression coefficient of 1e9", "1e9"),
+    ("focal loss at p = 1.5", "1.5"),
+    ("standardize 5 with mean 3 and std 0", "0"),
+])
+def test_absurd_numbers_are_ignored_and_named(question, number):
+    worked = compute_from_question(question)
+    assert not worked.computations
+    assert number in worked.note() and worked.note().startswith("I ignored")
+
+
+@pytest.mark.parametrize("question", [
+    "my 15 layer tanh net stops improving after epoch 2",
+    "how many layers should a cnn have",
+    "what is batch normalization",
+    "what batch size of 32 or 64 is better",
+])
+def test_incidental_numbers_are_left_alone(question):
+    worked = compute_from_question(question)
+    assert not worked.computations and not worked.ignored
+
+
+def test_at_most_three_computations_and_no_eval():
+    worked = compute_from_question("coefficient 0.1, log-odds 1, sigmoid at 2, tanh at 1, 0.5^3 __import__('os')")
+    assert len(worked.computations) <= 3
+
+
+def test_numbers_are_written_for_students():
+    assert fmt(2.0137527) == "2.01"
+    assert fmt(9.5367e-7) == "9.54 × 10^-7"
+    assert fmt(-0.5) == "−0.5"
