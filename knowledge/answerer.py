@@ -9,8 +9,8 @@ own module:
    and name the three closest topics we do cover;
 3. answer with the authored answer whose student phrasing matches closely
    (:mod:`knowledge.authored`), or compose one from the passages (:mod:`knowledge.composer`);
-4. compute what the question's numbers ask for (:mod:`tools.question_math`) and state it first,
-   cited as the calculator.
+4. compute what the question's numbers ask for (:mod:`tools.question_math`) and state it after
+   the explanation, cited as the calculator.
 """
 
 from __future__ import annotations
@@ -188,7 +188,8 @@ class ExtractiveAnswerer:
         return self._composed(question, result, level, worked, probability)
 
     def _with_computed(self, parts: list[tuple[str, Chunk]], worked: WorkedNumbers) -> list[tuple[str, Chunk]]:
-        """Computed sentences first, except one whose result the answer already states."""
+        """The answer, then the computed sentences (cited as the calculator, after the articles so
+        the first source is always the article), except one whose result the answer already states."""
         said = " ".join(text for text, _ in parts)
         computed = [
             (c.sentence, CalculatorChunk(id=-1 - i, topic=CALCULATOR_TOPIC, title=f"Calculator: {c.tool}",
@@ -197,7 +198,7 @@ class ExtractiveAnswerer:
             for i, c in enumerate(worked.computations)
             if not any(fmt(v) in said for v in list(c.result.values())[:1])
         ]
-        return computed + parts
+        return parts + computed
 
     def _finish(self, question: str, result: SearchResult, parts: list[tuple[str, Chunk]], worked: WorkedNumbers,
                 **fields: object) -> Answer:
