@@ -77,7 +77,7 @@ def fmt(x: float, digits: int = 3) -> str:
     if abs(x) >= 1e5 or abs(x) < 1e-3:
         mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
         return f"{mantissa} × 10^{int(exponent)}"
-    text = f"{x:.{digits}g}"
+    text = f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.{digits}g}"
     return text.replace("-", "−") if x < 0 else text
 
 
@@ -211,6 +211,66 @@ def min_max(x: float, lo: float, hi: float) -> Computation:
     sentence = (f"Min-max scaling x = {fmt(x)} with min {fmt(lo)} and max {fmt(hi)} gives "
                 f"(x − min) / (max − min) = {fmt(scaled)}.")
     return Computation("min-max", {"x": x, "min": lo, "max": hi}, {"scaled": scaled}, sentence)
+
+
+def factor_chain(factor: float, steps: int, unit: str) -> Computation:
+    value = factor ** steps
+    trend = ("grows exponentially (exploding gradients)" if factor > 1 else
+             "shrinks exponentially (vanishing gradients)" if factor < 1 else "stays the same")
+    sentence = (f"Multiplying by {fmt(factor)} at each of {steps} {unit} gives {fmt(factor)}^{steps} ≈ {fmt(value)}: "
+                f"a per-{unit.rstrip('s')} factor {'above' if factor > 1 else 'below' if factor < 1 else 'of'} 1 "
+                f"{trend} with depth.")
+    return Computation("chain-product", {"factor": factor, "layers": steps}, {"product": value}, sentence)
+
+
+def robust_scale(x: float, median: float, iqr: float) -> Computation:
+    scaled = (x - median) / iqr
+    sentence = (f"Robust scaling x = {fmt(x)} with median {fmt(median)} and IQR {fmt(iqr)} gives "
+                f"(x − median) / IQR = ({fmt(x)} − {fmt(median)}) / {fmt(iqr)} = {fmt(scaled)}.")
+    return Computation("robust-scale", {"x": x, "median": median, "iqr": iqr}, {"scaled": scaled}, sentence)
+
+
+def range_scale(x: float, lo: float, hi: float, a: float, b: float) -> Computation:
+    scaled = a + (x - lo) * (b - a) / (hi - lo)
+    sentence = (f"Scaling x = {fmt(x)} from [{fmt(lo)}, {fmt(hi)}] to [{fmt(a)}, {fmt(b)}] gives "
+                f"a + (x − min)(b − a) / (max − min) = {fmt(a)} + ({fmt(x)} − {fmt(lo)}) × {fmt(b - a)} / "
+                f"{fmt(hi - lo)} = {fmt(scaled)}.")
+    return Computation("min-max", {"x": x, "min": lo, "max": hi, "a": a, "b": b}, {"scaled": scaled}, sentence)
+
+
+def grayscale(r: float, g: float, b: float) -> Computation:
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    sentence = (f"The grayscale (luma) value of RGB ({fmt(r)}, {fmt(g)}, {fmt(b)}) is Y = 0.299·R + 0.587·G + 0.114·B "
+                f"= {fmt(0.299 * r)} + {fmt(0.587 * g)} + {fmt(0.114 * b)} ≈ {fmt(y, 4)} (green counts most, blue least).")
+    return Computation("grayscale", {"r": r, "g": g, "b": b}, {"gray": y}, sentence)
+
+
+def grid_size(values: list[int]) -> Computation:
+    total = math.prod(values)
+    shown = " × ".join(str(v) for v in values)
+    sentence = (f"A full grid over {len(values)} hyperparameters with {shown} values has {shown} = {total:,} "
+                f"configurations to train; random search with a fixed budget (say 60 trials) does not grow with "
+                f"the number of hyperparameters.")
+    return Computation("grid-size", {f"values_{i + 1}": v for i, v in enumerate(values)}, {"configurations": total},
+                       sentence)
+
+
+def bert_masking(tokens: int, rate: float) -> Computation:
+    chosen = tokens * rate
+    sentence = (f"Masking {fmt(rate * 100)}% of {tokens} tokens selects {fmt(chosen)} positions for prediction; with "
+                f"BERT's 80/10/10 rule about {fmt(0.8 * chosen)} become [MASK], {fmt(0.1 * chosen)} a random token and "
+                f"{fmt(0.1 * chosen)} stay unchanged.")
+    return Computation("bert-masking", {"tokens": tokens, "rate": rate},
+                       {"selected": chosen, "mask": 0.8 * chosen, "random": 0.1 * chosen, "unchanged": 0.1 * chosen},
+                       sentence)
+
+
+def conv_output(size: int, kernel: int, stride: int, padding: int) -> Computation:
+    out = (size - kernel + 2 * padding) // stride + 1
+    sentence = (f"A {kernel}×{kernel} convolution with stride {stride} and padding {padding} on a {size}-pixel-wide input "
+                f"gives ⌊(W − K + 2P) / S⌋ + 1 = ⌊({size} − {kernel} + {2 * padding}) / {stride}⌋ + 1 = {out} pixels.")
+    return Computation("conv-output", {"size": size, "kernel": kernel, "stride": stride, "padding": padding},
+                       {"output": out}, sentence)
 
 
 # -- reading the question -----------------------------------------------------------------------
@@ -379,6 +439,101 @@ class _Reader:
         sentence = f"With TP = {tp} and FN = {fn}, recall = TP / (TP + FN) = {tp} / {tp + fn} ≈ {fmt(value)}."
         return Computation("precision-recall", {"tp": tp, "fn": fn}, {"recall": value}, sentence)
 
+    def factor(self) -> None:
+        m = _find(rf"(?:multipl\w*|scal\w*|shrink\w*|grow\w*)\s+(?:the\s+)?(?:grad\w*|signal|it)?\s*by\s+(?:a factor of\s+)?({NUM})"
+                  rf"|factor of\s+({NUM})", self.text)
+        n = _find(r"\b(\d[\d,]*)\s*(layers?|time[- ]?steps?|steps?)\b", self.text)
+        if m and n:
+            factor = _num(m.group(1) or m.group(2))
+            steps = int(n.group(1).replace(",", ""))
+            unit = "time steps" if "time" in n.group(2).lower() else "layers" if "layer" in n.group(2).lower() else "steps"
+            if factor is None or factor <= 0 or steps < 1 or steps > MAX_LAYERS \
+                    or steps * abs(math.log10(factor)) > 300:
+                self.ignore(m.group(0), "outside what I compute")
+            else:
+                self.add(factor_chain(factor, steps, unit))
+
+    def robust(self) -> None:
+        med = _value_after(r"median", self.text)
+        iqr = _value_after(r"iqr|interquartile range", self.text)
+        value = _find(rf"(?:value|x\s*=|scale|of)\s*({NUM})", self.text)
+        if med and iqr and value and med[0] is not None and iqr[0] is not None:
+            x = _num(value.group(1))
+            if x is None or iqr[0] <= 0:
+                self.ignore(iqr[1], "the IQR must be positive")
+            else:
+                self.add(robust_scale(x, med[0], iqr[0]))
+
+    def ranges(self) -> None:
+        target = _find(rf"(?:to|into)\s*(?:the range\s*)?\[\s*({NUM})\s*,\s*({NUM})\s*\]", self.text)
+        source = _find(rf"(?:from|between|range[sd]?(?: from)?)\s+({NUM})\s*(?:to|and|-)\s*({NUM})", self.text)
+        value = _find(rf"(?:x\s*=|value|scale)\s*({NUM})", self.text)
+        if target and source and value:
+            a, b = _num(target.group(1)), _num(target.group(2))
+            lo, hi = _num(source.group(1)), _num(source.group(2))
+            x = _num(value.group(1))
+            if None in (a, b, lo, hi, x) or hi <= lo or b <= a:
+                self.ignore(source.group(0), "a range must go from a smaller to a larger number")
+            else:
+                self.add(range_scale(x, lo, hi, a, b))
+
+    def gray(self) -> None:
+        m = _find(rf"\(?\s*(\d{{1,3}})\s*,\s*(\d{{1,3}})\s*,\s*(\d{{1,3}})\s*\)?", self.text)
+        if m and self.has(r"gr[ae]y|luma|luminance") and self.has(r"rgb|r\s*,\s*g\s*,\s*b|pixel"):
+            r, g, b = (float(v) for v in m.groups())
+            if max(r, g, b) > 255:
+                self.ignore(m.group(0), "8-bit RGB values go from 0 to 255")
+            else:
+                self.add(grayscale(r, g, b))
+
+    def grid(self) -> None:
+        m = _find(r"\b(\d{1,3})\s+hyper-?param\w*\s+(?:with|of|each with|having)\s+(\d{1,4})\s+(?:values|options|choices|settings)",
+                  self.text)
+        if m:
+            n, k = int(m.group(1)), int(m.group(2))
+            if n < 1 or n > 20 or k < 1:
+                self.ignore(m.group(0), "at most 20 hyperparameters")
+            else:
+                self.add(grid_size([k] * n))
+            return
+        m = _find(r"grid\D{0,30}?\b(\d{1,4}(?:\s*[x×*]\s*\d{1,4}){1,9})\b", self.text)
+        if m:
+            self.add(grid_size([int(v) for v in re.split(r"\s*[x×*]\s*", m.group(1))]))
+
+    def masking(self) -> None:
+        rate = _find(r"\b(\d{1,2}(?:\.\d+)?)\s*%", self.text)
+        tokens = _find(r"\b(\d{1,6})[- ]?(?:word[- ]?piece\s+)?(?:tokens?|token sequence)", self.text)
+        if rate and tokens and self.has(r"mask|mlm|bert"):
+            n = int(tokens.group(1))
+            r = float(rate.group(1)) / 100
+            if 0 < r <= 1 and 0 < n <= 100_000:
+                self.add(bert_masking(n, r))
+
+    def conv(self) -> None:
+        size = _find(r"\b(\d{1,5})\s*(?:x|×)\s*\d{1,5}\b|\binput (?:of |size )?(\d{1,5})\b|\b(\d{1,5})\s*(?:px|pixels?)\b", self.text)
+        kernel = _value_after(r"kernel(?: size)?|filter(?: size)?", self.text)
+        stride = _value_after(r"stride", self.text)
+        if size and kernel and self.has(r"conv|output size|feature map"):
+            padding = _value_after(r"padding|pad", self.text)
+            w = int(next(g for g in size.groups() if g))
+            k = int(kernel[0] or 0)
+            st = int(stride[0]) if stride and stride[0] else 1
+            p = int(padding[0]) if padding and padding[0] is not None else 0
+            if not (1 <= k <= w + 2 * p and 1 <= st <= w and 0 <= p <= w):
+                self.ignore(kernel[1], "kernel, stride and padding must fit the input")
+            else:
+                self.add(conv_output(w, k, st, p))
+
+    def word_problem(self) -> None:
+        flagged = _find(r"(?:flags?|flagged|predicts?|predicted|marks?|marked|detects?|detected|catches|caught|labels?)\s+(\d[\d,]*)", self.text)
+        correct = _find(r"(\d[\d,]*)\s+(?:of (?:them|those)\s+)?(?:are|were|is)\s+(?:actually|truly|really|correct|right|real)", self.text)
+        actual = _find(r"(\d[\d,]*)\s+(?:are|were|is)\s+(?:fraud\w*|positive|spam|sick|malignant|defective|cancer\w*)", self.text) \
+            or _find(r"(\d[\d,]*)\s+(?:actual|real|true)\s+(?:positives|frauds?|cases|spam)", self.text)
+        if flagged and correct and actual:
+            k, j, m = (int(x.group(1).replace(",", "")) for x in (flagged, correct, actual))
+            if j <= k and j <= m:
+                self.add(precision_recall_f1(j, k - j, m - j))
+
     def scaling(self) -> None:
         mean = _value_after(r"mean|average|μ|mu", self.text)
         std = _value_after(r"standard deviation|std(?:\.|ev)?|s\.d\.|sd|σ|sigma", self.text)
@@ -416,7 +571,16 @@ def compute_from_question(question: str, topic: str | None = None) -> WorkedNumb
     reader.losses()
     reader.logistic()
     reader.activations()
-    reader.scaling()
-    if not any(c.tool in {"sigmoid", "tanh"} for c in reader.found):
+    reader.word_problem()
+    reader.robust()
+    reader.ranges()
+    if not any(c.tool in {"robust-scale", "min-max"} for c in reader.found):
+        reader.scaling()
+    reader.gray()
+    reader.grid()
+    reader.masking()
+    reader.conv()
+    reader.factor()
+    if not any(c.tool in {"sigmoid", "tanh", "chain-product"} for c in reader.found):
         reader.chain()
     return WorkedNumbers(tuple(reader.found), tuple(reader.ignored))

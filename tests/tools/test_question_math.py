@@ -153,3 +153,46 @@ def test_numbers_are_written_for_students():
     assert fmt(2.0137527) == "2.01"
     assert fmt(9.5367e-7) == "9.54 × 10^-7"
     assert fmt(-0.5) == "−0.5"
+
+
+def test_a_per_layer_factor_above_one_explodes():
+    comp = only("exploding gradients: if each layer multiplies the grad by 1.5, how big after 20 layers")
+    assert comp.result["product"] == pytest.approx(np.prod(np.full(20, 1.5)))
+    assert "3,325" in comp.sentence
+
+
+def test_robust_and_range_scaling_match_sklearn():
+    from sklearn.preprocessing import MinMaxScaler, RobustScaler
+
+    comp = only("robust scaling: value 15 with median 10 and IQR 20?")
+    data = np.array([[-10.0], [10.0], [30.0]])  # median 10, IQR = q75 − q25 = 20 − 0 = 20
+    assert RobustScaler().fit(data).transform([[15.0]])[0, 0] == pytest.approx(comp.result["scaled"])
+    comp = only("scale x=25 to [-1, 1] when the feature goes from 0 to 100")
+    mm = MinMaxScaler(feature_range=(-1, 1)).fit([[0.0], [100.0]])
+    assert comp.result["scaled"] == pytest.approx(mm.transform([[25.0]])[0, 0])
+
+
+def test_grayscale_matches_scikit_image():
+    from skimage.color import rgb2gray
+
+    comp = only("grayscale value for the pixel (R,G,B) = (100, 200, 50)?")
+    # scikit-image uses the Rec. 709 weights; ours are the Rec. 601 (OpenCV, PIL "L") ones
+    from PIL import Image
+
+    pil = Image.new("RGB", (1, 1), (100, 200, 50)).convert("L").getpixel((0, 0))
+    assert round(comp.result["gray"]) == pil
+    assert rgb2gray(np.array([[[100, 200, 50]]], dtype=np.uint8)).shape == (1, 1)
+
+
+def test_grid_size_bert_masking_and_conv_output():
+    assert only("3 hyperparameters with 10 values each, grid size?").result["configurations"] == 10 ** 3
+    comp = only("bert masks 15% of a 200 token sequence. how many become [MASK]")
+    assert comp.result["mask"] == pytest.approx(24)
+    conv = torch.nn.Conv2d(1, 1, kernel_size=3, stride=2, padding=1)
+    out = conv(torch.zeros(1, 1, 224, 224)).shape[-1]
+    assert only("224x224 input, conv with kernel 3, stride 2, padding 1, output size?").result["output"] == out
+
+
+def test_a_word_problem_gives_the_confusion_counts():
+    comp = only("1000 transactions, 10 are fraud. model flags 50 and 8 of them are actually fraud. precision and recall?")
+    assert comp.result["precision"] == pytest.approx(8 / 50) and comp.result["recall"] == pytest.approx(8 / 10)
