@@ -10,7 +10,7 @@ marks all of its questions resolved.
 
 from __future__ import annotations
 
-import threading
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from knowledge.embedder import EMBEDDING_DIM
-from knowledge.notes import connect, guild_key
+from knowledge.notes import guild_key, open_notes_db
 from tools.errors import UserInputError
 
 if TYPE_CHECKING:
@@ -64,12 +64,15 @@ def cluster(vectors: np.ndarray, distance: float = GROUP_DISTANCE) -> np.ndarray
 class GapLog:
     def __init__(self, db_path: Path, embedder: "Embedder") -> None:
         self.embedder = embedder
-        self._db = connect(Path(db_path))
-        self._lock = threading.Lock()
+        self._handle = open_notes_db(Path(db_path))
+        self._lock = self._handle.lock  # shared with the notes: one connection to notes.db
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        return self._handle.connection
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._handle.close()
 
     def record(self, guild_id: int | None, question: str, best_score: float | None, kind: str = "abstained",
                ref: str | None = None) -> int | None:
@@ -157,8 +160,3 @@ class GapLog:
         for group in matched:
             self._mark(list(group.entry_ids), note_id)
         return matched
-
-    def open_count(self, guild_id: int | None) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM gaps WHERE guild_id = ? AND resolved IS NULL",
-                                        (guild_key(guild_id),)).fetchone()[0])

@@ -1,6 +1,6 @@
 """Server notes: knowledge a server's trusted members add, searchable at once, per guild.
 
-SQLite (``notes.db``, WAL, foreign keys, versioned migrations) is the source of truth. Each
+SQLite (``notes.db``, WAL, foreign keys, the migrations in ``knowledge/migrations/``) is the source of truth. Each
 guild has its own dense index, a FAISS ``IndexIDMap2(IndexFlatIP)`` whose ids encode
 ``note_id << PART_BITS | part`` (a note is split into passages like an article), saved
 atomically (temp file + fsync + ``os.replace``) after every change, and a BM25 index rebuilt in
@@ -26,7 +26,6 @@ import os
 import re
 import sqlite3
 import tempfile
-import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from knowledge.chunking import MAX_CHUNK_WORDS, Chunk, _pack, split_sentences
 from knowledge.embedder import EMBEDDING_DIM
 from knowledge.index_store import fsync_dir
 from tools.errors import UserInputError
+from tools.migrations import DatabaseHandle, open_database
 
 if TYPE_CHECKING:
     from knowledge.embedder import Embedder
@@ -56,67 +56,21 @@ NOTE_TOPIC = "server-note"  # Source.topic of a note without a topic slug
 SENTENCE_CACHE = 4096
 _HEADING_LINE = re.compile(r"(?m)^\s{0,3}#{1,6}\s+(.*?)[\s#]*$")
 
-MIGRATIONS: tuple[str, ...] = (
-    # 1: notes
-    """
-    CREATE TABLE notes (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        guild_id INTEGER NOT NULL,
-        title TEXT NOT NULL,
-        topic TEXT,
-        body TEXT NOT NULL,
-        author_id INTEGER,
-        author_name TEXT NOT NULL DEFAULT '',
-        created REAL NOT NULL,
-        sha256 TEXT NOT NULL
-    );
-    CREATE INDEX notes_guild ON notes(guild_id, id);
-    """,
-    # 2: gap log (questions we could not answer, and answers voted down)
-    """
-    CREATE TABLE gaps (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        created REAL NOT NULL,
-        guild_id INTEGER NOT NULL,
-        question TEXT NOT NULL,
-        best_score REAL,
-        kind TEXT NOT NULL CHECK (kind IN ('abstained', 'downvote')),
-        ref TEXT,
-        vector BLOB NOT NULL,
-        resolved REAL,
-        resolved_by_note INTEGER REFERENCES notes(id) ON DELETE SET NULL
-    );
-    CREATE INDEX gaps_open ON gaps(guild_id, resolved);
-    """,
-)
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"  # notes.db: notes, then the gap log
 
 
 def guild_key(guild_id: int | None) -> int:
     return LOCAL_GUILD if guild_id is None else int(guild_id)
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """A connection to ``notes.db`` with the schema migrated to the latest version."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
-    db.execute("PRAGMA foreign_keys=ON")
-    while True:
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            version = db.execute("PRAGMA user_version").fetchone()[0]
-            if version >= len(MIGRATIONS):
-                db.execute("COMMIT")
-                return db
-            for statement in MIGRATIONS[version].split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            db.execute(f"PRAGMA user_version = {version + 1}")
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+def _adopt_user_version(db: sqlite3.Connection) -> int:
+    """Files from before versioned migration files counted their migrations in ``user_version``."""
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def open_notes_db(path: Path) -> DatabaseHandle:
+    """This process's connection to ``notes.db`` (shared by the notes and the gap log), migrated."""
+    return open_database(Path(path), MIGRATIONS_DIR, adopt=_adopt_user_version)
 
 
 @dataclass(frozen=True)
@@ -283,8 +237,8 @@ class NoteStore:
         self.index_dir = Path(index_dir)
         self.embedder = embedder
         self.topics = topics
-        self._db = connect(self.db_path)
-        self._lock = threading.RLock()
+        self._handle = open_notes_db(self.db_path)
+        self._lock = self._handle.lock  # the connection's: the gap log shares it
         self._guilds: dict[int, _Guild] = {}
         self._sentences: OrderedDict[int, tuple[list[str], np.ndarray]] = OrderedDict()
         self.repairs: list[RepairReport] = []
@@ -296,9 +250,12 @@ class NoteStore:
         store.check_all()
         return store
 
+    @property
+    def _db(self) -> sqlite3.Connection:
+        return self._handle.connection
+
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._handle.close()
 
     # ------------------------------------------------------------------ reading
     def _row(self, row: tuple) -> Note:

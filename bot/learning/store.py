@@ -3,7 +3,7 @@
 One file, ``<data_dir>/learning.db``, in WAL mode with foreign keys on and ``synchronous=FULL``:
 an answer is acknowledged only after its transaction is on disk, so neither a killed process nor
 a power cut loses it (WAL keeps that cheap: one append and one fsync per answer). The schema is
-versioned in ``schema_migrations``; each migration runs once, in its own transaction.
+the SQL files in ``bot/learning/migrations/``, applied by :mod:`tools.migrations`.
 
 Recording an answer is one unit of work: check the session (owner, position, expiry), grade,
 update the FSRS card, insert the answer, advance the session. Writes go through one writer thread
@@ -28,6 +28,7 @@ from typing import Any
 
 from bot.learning.scheduler import CardState, rating_for, review
 from tools.errors import UserInputError
+from tools.migrations import load_migrations, open_database, schema_version
 
 log = logging.getLogger(__name__)
 
@@ -35,73 +36,11 @@ DB_FILENAME = "learning.db"
 SESSION_TTL_S = 24 * 3600.0
 SESSION_KEEP_S = 7 * 86400.0  # finished or expired sessions are deleted after this (answers stay)
 PRUNE_EVERY_S = 3600.0
-BUSY_TIMEOUT_S = 10.0
 EXPIRED_MESSAGE = "that question has expired, start a new /quiz"
 MAX_BATCH = 256  # answers per group commit
 
-MIGRATIONS: tuple[tuple[int, str, tuple[str, ...]], ...] = (
-    (1, "users, sessions, answers, cards", (
-        """CREATE TABLE users (
-            user_id INTEGER PRIMARY KEY,
-            display_name TEXT NOT NULL DEFAULT '',
-            created REAL NOT NULL
-        )""",
-        """CREATE TABLE sessions (
-            id TEXT PRIMARY KEY,
-            user_id INTEGER NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
-            guild_id INTEGER,
-            kind TEXT NOT NULL CHECK (kind IN ('quiz', 'review')),
-            topic TEXT,
-            total INTEGER NOT NULL CHECK (total > 0),
-            position INTEGER NOT NULL DEFAULT 0,
-            correct INTEGER NOT NULL DEFAULT 0,
-            created REAL NOT NULL,
-            shown_at REAL NOT NULL,
-            finished REAL
-        )""",
-        "CREATE INDEX sessions_user ON sessions(user_id, created)",
-        "CREATE INDEX sessions_created ON sessions(created)",
-        # one row per question, so answering touches small rows only (never a 10 kB JSON blob)
-        """CREATE TABLE session_questions (
-            session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-            position INTEGER NOT NULL,
-            question TEXT NOT NULL,
-            PRIMARY KEY (session_id, position)
-        )""",
-        """CREATE TABLE answers (
-            id INTEGER PRIMARY KEY,
-            user_id INTEGER NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
-            guild_id INTEGER,
-            session_id TEXT REFERENCES sessions(id) ON DELETE SET NULL,
-            position INTEGER,
-            question_id TEXT NOT NULL,
-            topic TEXT NOT NULL,
-            correct INTEGER NOT NULL CHECK (correct IN (0, 1)),
-            rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 4),
-            elapsed_ms INTEGER NOT NULL,
-            answered REAL NOT NULL,
-            UNIQUE (session_id, position)
-        )""",
-        "CREATE INDEX answers_user_time ON answers(user_id, answered)",
-        "CREATE INDEX answers_guild_time ON answers(guild_id, answered)",
-        """CREATE TABLE cards (
-            user_id INTEGER NOT NULL REFERENCES users(user_id) ON DELETE CASCADE,
-            question_id TEXT NOT NULL,
-            topic TEXT NOT NULL,
-            state INTEGER NOT NULL,
-            step INTEGER,
-            stability REAL,
-            difficulty REAL,
-            due REAL NOT NULL,
-            last_review REAL,
-            reps INTEGER NOT NULL DEFAULT 0,
-            lapses INTEGER NOT NULL DEFAULT 0,
-            PRIMARY KEY (user_id, question_id)
-        )""",
-        "CREATE INDEX cards_due ON cards(user_id, due)",
-    )),
-)
-SCHEMA_VERSION = MIGRATIONS[-1][0]
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SCHEMA_VERSION = load_migrations(MIGRATIONS_DIR)[-1].version
 
 
 class QuizExpired(UserInputError):
@@ -134,7 +73,7 @@ class Session:
 
 
 @dataclass(frozen=True)
-class AnswerResult:
+class GradedAnswer:
     session: Session  # after the answer (without its questions)
     question: dict[str, Any]  # the question answered
     next_question: dict[str, Any] | None  # the one to show now (None when the session is finished)
@@ -184,20 +123,14 @@ class LearningStore:
     caller returns only after the commit that contains its write."""
 
     def __init__(self, path: Path, synchronous: str = "FULL") -> None:
-        if synchronous not in {"FULL", "NORMAL"}:
-            raise ValueError("synchronous must be FULL or NORMAL")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._lock = threading.Lock()  # guards the connection (the writer's batches and readers)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT_S)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous}")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        self.path = Path(path)
+        self._handle = open_database(self.path, MIGRATIONS_DIR, synchronous=synchronous)
+        self._lock = self._handle.lock  # guards the connection (the writer's batches and readers)
+        self._db = self._handle.connection
         self._last_prune = 0.0
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._closed = False
-        self._writer = threading.Thread(target=self._write_loop, name=f"learning-writer:{path.name}", daemon=True)
+        self._writer = threading.Thread(target=self._write_loop, name=f"learning-writer:{self.path.name}", daemon=True)
         self._writer.start()
 
     # ------------------------------------------------------------------ plumbing
@@ -208,8 +141,7 @@ class LearningStore:
         self._closed = True
         self._queue.put(None)
         self._writer.join(timeout=30)
-        with self._lock:
-            self._db.close()
+        self._handle.close()
 
     def _submit(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run ``fn`` in a write transaction; returns once that transaction has committed."""
@@ -279,35 +211,9 @@ class LearningStore:
         with self._lock:
             return self._db.execute(sql, args).fetchall()
 
-    def _migrate(self) -> None:
-        with self._lock:
-            self._db.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                             "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied REAL NOT NULL)")
-        applied = {v for (v,) in self._read("SELECT version FROM schema_migrations")}
-        if applied and max(applied) > SCHEMA_VERSION:
-            raise RuntimeError(f"{self.path} has schema version {max(applied)}, newer than this code "
-                               f"({SCHEMA_VERSION}); upgrade the bot")
-        for version, name, statements in MIGRATIONS:
-            if version in applied:
-                continue
-            with self._lock:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    # another process may have migrated between our check and BEGIN
-                    if not self._db.execute("SELECT 1 FROM schema_migrations WHERE version = ?",
-                                            (version,)).fetchone():
-                        for statement in statements:
-                            self._db.execute(statement)
-                        self._db.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, time.time()))
-                        log.info("learning store %s: applied migration %d (%s)", self.path, version, name)
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-                self._db.execute("COMMIT")
-
     def schema_version(self) -> int:
-        rows = self._read("SELECT MAX(version) FROM schema_migrations")
-        return int(rows[0][0] or 0)
+        with self._lock:
+            return schema_version(self._db)
 
     @staticmethod
     def _touch_user(db: sqlite3.Connection, user_id: int, display_name: str, now: float) -> None:
@@ -350,13 +256,13 @@ class LearningStore:
         return _session(row, tuple(json.loads(q) for (q,) in questions))
 
     def record_answer(self, session_id: str, position: int, choice: int, user_id: int, display_name: str = "",
-                      now: float | None = None) -> AnswerResult:
+                      now: float | None = None) -> GradedAnswer:
         """Grade and store one answer atomically; raises :class:`QuizExpired` / :class:`NotYourQuiz`.
 
         When this returns, the answer, the card and the session's new position are committed.
         """
 
-        def write(db: sqlite3.Connection) -> AnswerResult:
+        def write(db: sqlite3.Connection) -> GradedAnswer:
             at = time.time() if now is None else now
             row = db.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)).fetchone()
             if row is None:
@@ -402,7 +308,7 @@ class LearningStore:
                 next_question = json.loads(following[0]) if following else None
             after = Session(session.id, session.user_id, session.guild_id, session.kind, session.topic, session.total,
                             position + 1, session.correct + int(correct), session.created, at, finished)
-            return AnswerResult(after, question, next_question, position, choice, correct, int(rating), elapsed, card)
+            return GradedAnswer(after, question, next_question, position, choice, correct, int(rating), elapsed, card)
 
         return self._submit(write)
 
@@ -467,9 +373,6 @@ class LearningStore:
 
     def count_answers(self) -> int:
         return int(self._read("SELECT COUNT(*) FROM answers")[0][0])
-
-    def has_answer(self, session_id: str, position: int) -> bool:
-        return bool(self._read("SELECT 1 FROM answers WHERE session_id = ? AND position = ?", (session_id, position)))
 
     # ------------------------------------------------------------------ privacy
 

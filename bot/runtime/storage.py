@@ -1,48 +1,27 @@
 """SQLite state (WAL): answers (so buttons work after a restart), feedback votes, usage log.
 
-One connection guarded by a lock; callers on the event loop use ``asyncio.to_thread``. WAL
-mode lets readers (``/admin stats``) run while a vote is written, and a crash never loses a
-committed vote.
+``<data_dir>/tutor.db``, schema in ``bot/runtime/migrations/`` (applied by
+:func:`tools.migrations.open_database`). One connection per process, guarded by a lock;
+callers on the event loop use ``asyncio.to_thread``. WAL mode lets readers (``/admin stats``)
+run while a vote is written, and a crash never loses a committed vote.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS answers (
-    id TEXT PRIMARY KEY,
-    created REAL NOT NULL,
-    user_id INTEGER,
-    guild_id INTEGER,
-    question TEXT NOT NULL,
-    answer TEXT NOT NULL,
-    abstained INTEGER NOT NULL,
-    sources TEXT NOT NULL,
-    passages TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS feedback (
-    answer_id TEXT NOT NULL REFERENCES answers(id),
-    user_id INTEGER NOT NULL,
-    vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
-    created REAL NOT NULL,
-    PRIMARY KEY (answer_id, user_id)
-);
-CREATE TABLE IF NOT EXISTS usage (
-    ts REAL NOT NULL,
-    user_id INTEGER,
-    guild_id INTEGER,
-    command TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    ms REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS usage_ts ON usage(ts);
-"""
+from tools.migrations import open_database
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def _adopt(db: sqlite3.Connection) -> int:
+    """A file from before versioned migrations already has migration 1 if it has its tables."""
+    return 1 if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'answers'").fetchone() else 0
 
 
 @dataclass(frozen=True)
@@ -57,18 +36,20 @@ class StoredAnswer:
 
 class Store:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)
-        self._lock = threading.Lock()
+        self.path = Path(path)
+        self._handle = open_database(self.path, MIGRATIONS_DIR, adopt=_adopt)
+        self._lock = self._handle.lock
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        return self._handle.connection
+
+    @property
+    def closed(self) -> bool:
+        return self._handle.closed
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._handle.close()
 
     def save_answer(self, answer_id: str, question: str, answer: str, abstained: bool,
                     sources: list[dict[str, str]], passages: list[str],
