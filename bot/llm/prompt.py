@@ -25,6 +25,7 @@ MAX_PASSAGE_CHARS = 1_600
 MAX_ANSWER_WORDS = 180
 
 _MARKER_RE = re.compile(r"<{3,}|>{3,}")
+_BLOCK_RE = re.compile(r"<<<(?P<tag>[A-Z]+(?: \d+)?) #[0-9a-f]+>>>.*?<<<END (?P=tag) #[0-9a-f]+>>>", re.DOTALL)
 
 SYSTEM_TEMPLATE = """\
 You are a patient, precise machine-learning tutor on a study server.
@@ -56,9 +57,24 @@ class Prompt:
     messages: list[dict[str, Any]]
     passages: tuple[Chunk, ...]  # passage i + 1 of the prompt
     nonce: str
+    excerpts: tuple[tuple[str, ...], ...] = ()  # what was shown of passage i + 1, when not all of it
 
     def passage_texts(self) -> list[str]:
-        return [f"{c.title} {c.section} {c.text}" for c in self.passages]
+        shown = self.excerpts or ((),) * len(self.passages)
+        return [f"{c.title} {c.section} {' '.join(e)} {c.text}" for c, e in zip(self.passages, shown)]
+
+    def instructions(self) -> list[str]:
+        """Our own words in the prompt (system rules, the fixed lines around the blocks), with the
+        untrusted blocks cut out: an answer that repeats these echoes the prompt."""
+        texts = []
+        for message in self.messages:
+            if message["role"] in ("system", "user"):
+                texts.append(_BLOCK_RE.sub(" ", message["content"] or ""))
+        return texts
+
+    @property
+    def chars(self) -> int:
+        return sum(len(m.get("content") or "") for m in self.messages)
 
 
 def defuse(text: str) -> str:
@@ -82,10 +98,15 @@ def system_message(n_passages: int, nonce: str, tools: bool) -> str:
 
 
 def build_prompt(question: str, passages: Sequence[Chunk], history: Sequence[Turn] = (), *,
-                 tools: bool = False, nonce: str | None = None) -> Prompt:
-    """Messages for chat completions: system rules, earlier turns, then passages + question."""
+                 tools: bool = False, nonce: str | None = None,
+                 excerpts: Sequence[Sequence[str]] | None = None) -> Prompt:
+    """Messages for chat completions: system rules, earlier turns, then passages + question.
+
+    ``excerpts[i]``: the sentences of passage ``i`` to show (:func:`bot.llm.evidence.select_excerpts`);
+    without them each passage is shown whole, clipped to ``MAX_PASSAGE_CHARS``."""
     nonce = nonce or secrets.token_hex(4)
     chosen = tuple(passages[:MAX_PASSAGES])
+    shown = tuple(tuple(e) for e in excerpts[:len(chosen)]) if excerpts is not None else ()
     messages: list[dict[str, Any]] = [{"role": "system", "content": system_message(len(chosen), nonce, tools)}]
     for turn in history:
         messages.append({"role": "user", "content": "Earlier question from the student:\n"
@@ -94,9 +115,10 @@ def build_prompt(question: str, passages: Sequence[Chunk], history: Sequence[Tur
     parts = ["Passages from our articles:"]
     for i, chunk in enumerate(chosen, 1):
         heading = f"{chunk.title} — {chunk.section}" if chunk.section else chunk.title
-        parts.append(block("PASSAGE", f"{heading}\n{_clip(chunk.text, MAX_PASSAGE_CHARS)}", nonce, str(i)))
+        body = " ".join(shown[i - 1]) if shown else _clip(chunk.text, MAX_PASSAGE_CHARS)
+        parts.append(block("PASSAGE", f"{heading}\n{body}", nonce, str(i)))
     parts.append("The student's question" + (" (a follow-up to the conversation above)" if history else "") + ":")
     parts.append(block("QUESTION", question, nonce))
     parts.append(f"Answer the question from passages 1 to {len(chosen)}, citing them as [n].")
     messages.append({"role": "user", "content": "\n\n".join(parts)})
-    return Prompt(messages, chosen, nonce)
+    return Prompt(messages, chosen, nonce, shown)
