@@ -126,7 +126,7 @@ def test_citations_after_the_full_stop_belong_to_their_sentence():
 
 
 def test_a_sentence_on_topic_but_adding_its_own_claims_is_dropped():
-    text = "Focal loss down-weights easy examples, invented by Kaiming at Facebook in Menlo Park [1]."
+    text = "Focal loss down-weights easy examples and was invented by Kaiming at Facebook Research in Menlo Park, California [1]."
     loose = verify_answer(text, evidence(), bow, threshold=0.3, max_novel_share=1.0)
     strict = verify_answer(text, evidence(), bow, threshold=0.3)
     assert loose.useful and not strict.useful
