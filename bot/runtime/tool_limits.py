@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.runtime.limits import Cooldowns, GuildGate, RateLimited
+from bot.runtime.runner import QueueFull
 from tools.errors import UserInputError
 
 MAX_TOOL_CALLS_PER_ANSWER = 3
@@ -30,13 +31,13 @@ def limited_tool_runner(run: Run, *, cooldowns: Cooldowns, gate: GuildGate, user
         calls += 1
         if calls > max_calls:
             raise UserInputError(f"only {max_calls} demos may run for one answer; answer with the results you have")
-        if not spec.heavy:
-            return await run(spec, kwargs)
         try:
+            if not spec.heavy:
+                return await run(spec, kwargs)
             cooldowns.hit(user_id, "heavy", heavy_cooldown_s)
             with gate.slot(guild_id):
                 return await run(spec, kwargs)
-        except RateLimited as err:
-            raise UserInputError(f"/{spec.name} was not run: {err}") from None
+        except (RateLimited, QueueFull) as err:
+            raise UserInputError(f"/{spec.name} was not run: {err or 'the demo queue is full'}") from None
 
     return limited

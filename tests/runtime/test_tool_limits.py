@@ -86,3 +86,15 @@ def test_more_demos_than_allowed_for_one_answer_are_refused():
     with pytest.raises(UserInputError, match="only 2 demos may run for one answer"):
         asyncio.run(runner(LIGHT, {}))
     assert len(ran) == 2
+
+
+def test_a_full_worker_queue_is_a_tool_error():
+    from bot.runtime.runner import QueueFull
+
+    async def run(spec, kwargs):
+        raise QueueFull("busy: too many demos are queued; try again in a minute")
+
+    runner = limited_tool_runner(run, cooldowns=Cooldowns(Clock()), gate=GuildGate(3), user_id=7, guild_id=1,
+                                 heavy_cooldown_s=0.0)
+    with pytest.raises(UserInputError, match="was not run: busy: too many demos"):
+        asyncio.run(runner(HEAVY, {}))
