@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from knowledge.abstention import AbstentionModel, features, vocabulary_of
 from knowledge.authored import AuthoredBank, AuthoredMatch, section_chunks
 from knowledge.chunking import Chunk
-from knowledge.composer import compose
+from knowledge.abstention import content_words
+from knowledge.composer import DANGLING_OPENER, compose
 from knowledge.followup import retrieval_query
 from knowledge.retriever import Hit, KnowledgeBase, SearchResult
 from tools.question_math import WorkedNumbers, compute_from_question, fmt
@@ -34,9 +35,13 @@ DEFAULT_UNCOVERED_MARGIN = 0.06
 # An authored answer is used when a phrasing of it is this close to the question (cosine of
 # MiniLM vectors) and its article is among the retrieved ones, or closer still whatever was
 # retrieved. Calibrated on the dev split of eval/answers.jsonl (`tutor eval --answers`).
-AUTHORED_MIN_COSINE = 0.70
-AUTHORED_SURE_COSINE = 0.82
+AUTHORED_MIN_COSINE = 0.65
+AUTHORED_SURE_COSINE = 0.80
 CLOSEST_TOPICS_SHOWN = 3
+# Words of passage sentences added after an authored answer, and how much of a sentence's content
+# may already be said for it to be skipped as repetition.
+SUPPLEMENT_WORDS = 80
+SUPPLEMENT_MAX_OVERLAP = 0.6
 CALCULATOR_TOPIC = "calculator"
 LEVELS = ("beginner", "standard", "deep")
 _BEGINNER_HINT = re.compile(
@@ -125,7 +130,9 @@ class ExtractiveAnswerer:
         abstention: AbstentionModel | None = None,
         authored_min_cosine: float = AUTHORED_MIN_COSINE,
         authored_sure_cosine: float = AUTHORED_SURE_COSINE,
+        supplement_words: int = SUPPLEMENT_WORDS,
     ) -> None:
+        self.supplement_words = supplement_words
         self.kb = kb
         self.threshold = abstain_threshold
         self.margin = uncovered_margin
@@ -227,7 +234,23 @@ class ExtractiveAnswerer:
         chunk = self.sections.get((authored.topic, authored.section))
         if chunk is None:  # a stale bank (article heading renamed): quote instead of citing nothing
             return self._composed(question, result, level, worked, probability)
-        return self._finish(question, result, [(authored.text_for(level), chunk)], worked, source="authored",
+        text = authored.text_for(level)
+        parts: list[tuple[str, Chunk]] = [(text, chunk)]
+        if self.supplement_words:
+            # A written answer covers its own question; a student's question is rarely exactly it.
+            # A few sentences from the retrieved passages that add what the written answer does
+            # not already say make the answer complete without repeating it.
+            said = set(content_words(text))
+            extra = compose(self.kb, result, level, max_words=self.supplement_words)
+            for piece, source in extra.parts:
+                words = content_words(piece)
+                if not words or len(set(words) & said) / len(set(words)) > SUPPLEMENT_MAX_OVERLAP:
+                    continue
+                if DANGLING_OPENER.match(piece) or "\n- " in piece:
+                    continue
+                parts.append((piece, source))
+                said |= set(words)
+        return self._finish(question, result, parts, worked, source="authored",
                             level=level, authored_id=authored.id, on_topic_probability=probability)
 
     def _composed(self, question: str, result: SearchResult, level: str, worked: WorkedNumbers,

@@ -186,7 +186,7 @@ class AuthoredMatch:
     """The best authored answer for a question and how sure the match is."""
 
     answer: AuthoredAnswer
-    cosine: float  # best cosine between the question and one of the answer's phrasings
+    cosine: float  # best cosine to one of the answer's phrasings, plus the word-order bonus
     runner_up: float  # best cosine of any other answer (a near tie means the match is unsure)
     runner_up_id: str
 
@@ -219,7 +219,7 @@ class AuthoredBank:
         if cache.exists():
             try:
                 vectors = np.load(cache, allow_pickle=False)
-                if vectors.shape[0] != len(texts):
+                if vectors.shape[0] != len(texts) or vectors.ndim != 2:
                     vectors = None
             except (OSError, ValueError):
                 vectors = None
