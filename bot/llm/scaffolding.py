@@ -176,14 +176,16 @@ def _strip_code_fence(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------------- streaming
-_SENTENCE_BREAK_RE = re.compile(r"(?:[.!?:;](?:\s*\[\d[\d,;\s]*\])*[\"')\]]?\s+|\n)")
+# Text this close to the end of what has arrived is held back: every fixed phrase above is
+# shorter, so a phrase is complete (and checked) before any of it could be released.
+HOLD_CHARS = 48
 
 
 class StreamGuard:
     """Filters a model's text deltas for display while it streams.
 
-    Reasoning blocks are never released; other text is released up to the last sentence break,
-    after the whole text so far passed :func:`find_scaffolding`. Once scaffolding (or a tool call
+    Reasoning blocks are never released; other text is released word by word, except its last
+    :data:`HOLD_CHARS` characters, after the whole text so far passed :func:`find_scaffolding`. Once scaffolding (or a tool call
     written as text) is seen, nothing more is released: ``tripped`` says what was found, and the
     final message — the verified answer or the fallback — replaces what was shown.
     """
@@ -219,8 +221,9 @@ class StreamGuard:
         start = len(self.shown)
         end = len(visible)
         if not final:
-            breaks = list(_SENTENCE_BREAK_RE.finditer(visible, start))
-            end = breaks[-1].end() if breaks else start
+            cut = max(visible.rfind(" ", 0, len(visible) - HOLD_CHARS + 1),
+                      visible.rfind("\n", 0, len(visible) - HOLD_CHARS + 1))
+            end = cut + 1 if cut >= 0 else start
         if end <= start:
             return ""
         self.shown = visible[:end]

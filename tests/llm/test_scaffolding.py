@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.llm.prompt import build_prompt
-from bot.llm.scaffolding import EchoCheck, StreamGuard, find_scaffolding, parse_text_tool_calls, strip_reasoning
+from bot.llm.scaffolding import HOLD_CHARS, EchoCheck, StreamGuard, find_scaffolding, parse_text_tool_calls, strip_reasoning
 from tests.llm.conftest import CHUNKS
 
 
@@ -88,11 +88,14 @@ def test_stream_holds_a_json_tool_call():
     assert _stream(guard, '{"name": "plot_gradient_flow", "arguments": {"depth": 20}}') == ""
 
 
-def test_stream_releases_whole_sentences_only():
+def test_stream_releases_words_but_holds_the_tail_back():
     guard = StreamGuard()
     assert guard.feed("Focal loss down-wei") == ""
-    assert guard.feed("ghts easy examples [1]. It foc") == "Focal loss down-weights easy examples [1]. "
-    assert guard.flush() == "It foc"
+    text = "ghts easy examples [1], so training focuses on the hard ones [1]. It foc"
+    shown = guard.feed(text)
+    assert shown == "Focal loss down-weights easy examples [1], "
+    assert len("Focal loss down-wei" + text) - len(shown) >= HOLD_CHARS
+    assert shown + guard.flush() == "Focal loss down-wei" + text
 
 
 KNOWN = {"plot_gradient_flow", "demo_activations"}
