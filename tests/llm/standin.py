@@ -99,6 +99,14 @@ class Stall:
 
 
 @dataclass
+class Chunks:
+    """Raw stream chunks, sent as they are (each gets id/object/created/model): for provider
+    quirks — usage-only chunks with empty ``choices``, no ``finish_reason``, odd tool-call deltas."""
+
+    chunks: list[dict[str, Any]]
+
+
+@dataclass
 class Respond:
     fn: Callable[[dict[str, Any]], Any]  # request body → another behaviour
 
@@ -252,7 +260,8 @@ class StandIn:
         return {"choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
 
     def _chunks(self, behaviour: Any):
-        yield self._choice({"role": "assistant", "content": ""})
+        if not isinstance(behaviour, Chunks):
+            yield self._choice({"role": "assistant", "content": ""})
         if isinstance(behaviour, (Say, Stall)):
             text = behaviour.text if isinstance(behaviour, Say) else behaviour.text_before
             size = behaviour.chunk_chars if isinstance(behaviour, Say) else 4
@@ -262,6 +271,9 @@ class StandIn:
                 yield None
                 return
             yield self._choice({}, behaviour.finish_reason)
+        elif isinstance(behaviour, Chunks):
+            for chunk in behaviour.chunks:
+                yield json.loads(json.dumps(chunk))
         elif isinstance(behaviour, CallTool):
             if behaviour.preamble:
                 yield self._choice({"content": behaviour.preamble})
