@@ -41,6 +41,7 @@ CLOSEST_TOPICS_SHOWN = 3
 # Words of passage sentences added after an authored answer, and how much of a sentence's content
 # may already be said for it to be skipped as repetition.
 SUPPLEMENT_WORDS = 80
+MAX_ANSWER_WORDS = 150  # authored answer + supplement; computed sentences come on top
 SUPPLEMENT_MAX_OVERLAP = 0.6
 CALCULATOR_TOPIC = "calculator"
 LEVELS = ("beginner", "standard", "deep")
@@ -241,8 +242,9 @@ class ExtractiveAnswerer:
             # A few sentences from the retrieved passages that add what the written answer does
             # not already say make the answer complete without repeating it.
             said = set(content_words(text))
-            extra = compose(self.kb, result, level, max_words=self.supplement_words)
-            for piece, source in extra.parts:
+            budget = min(self.supplement_words, MAX_ANSWER_WORDS - len(text.split()))
+            extra = compose(self.kb, result, level, max_words=budget) if budget > 0 else None
+            for piece, source in (extra.parts if extra else []):
                 words = content_words(piece)
                 if not words or len(set(words) & said) / len(set(words)) > SUPPLEMENT_MAX_OVERLAP:
                     continue

@@ -11,7 +11,7 @@ def test_on_topic_question_is_answered_from_the_right_article(services):
     answer = services.answerer.answer("why does my 20-layer sigmoid net stop learning?")
     assert not answer.abstained
     assert answer.citations and answer.citations[0].chunk.topic == "vanishing-gradient"
-    assert len(answer.text.split()) <= 140
+    assert len(answer.text.split()) <= 200  # 150 words of explanation, then the computed 0.25^20
     # every [n] marker refers to a listed citation
     numbers = {c.number for c in answer.citations}
     import re
@@ -19,8 +19,12 @@ def test_on_topic_question_is_answered_from_the_right_article(services):
     assert {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)} == numbers
 
 
-def test_answer_sentences_are_quoted_from_the_cited_passages(services):
-    answer = services.answerer.answer("what does focal loss do with easy examples?")
+def test_composed_answer_sentences_are_quoted_from_the_cited_passages(services):
+    from knowledge.answerer import ExtractiveAnswerer
+
+    a = services.answerer
+    composer_only = ExtractiveAnswerer(a.kb, a.threshold, a.margin, authored=None, abstention=a.abstention)
+    answer = composer_only.answer("what does focal loss do with easy examples?")
     assert not answer.abstained
     cited = " ".join(" ".join(c.chunk.text.split()) for c in answer.citations)
     import re
@@ -39,7 +43,7 @@ def test_off_topic_questions_abstain_and_list_topics(services, question):
     answer = services.answerer.answer(question)
     assert answer.abstained
     assert "I don't have an article on that yet" in answer.text
-    assert "relu" in answer.text and not answer.citations
+    assert "closest topics I do cover" in answer.text and not answer.citations
 
 
 def test_query_validation_limits():

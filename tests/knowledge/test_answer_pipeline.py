@@ -1,0 +1,150 @@
+"""The answer pipeline on the real corpus: authored answers, composition, computed numbers,
+levels, follow-ups and abstention from all the evidence."""
+
+import re
+
+import pytest
+
+from knowledge.answerer import ExtractiveAnswerer, detect_level
+from knowledge.authored import ANSWERS_DIR, check, load_authored
+from knowledge.composer import DANGLING_OPENER
+from knowledge.corpus import load_articles
+from knowledge.followup import is_followup, retrieval_query
+from tools.errors import UserInputError
+
+MARKER = re.compile(r" ?\[(\d+)\]")
+
+
+@pytest.fixture(scope="module")
+def answerer(services):
+    return services.answerer
+
+
+@pytest.fixture(scope="module")
+def composer_only(services):
+    """The same answerer without authored answers: every answer is composed from passages."""
+    a = services.answerer
+    return ExtractiveAnswerer(a.kb, a.threshold, a.margin, authored=None, abstention=a.abstention)
+
+
+def test_every_authored_answer_is_valid_and_cites_a_real_section():
+    answers = load_authored(ANSWERS_DIR)
+    assert len(answers) >= 330
+    assert check(answers, load_articles()) == []
+
+
+def test_a_close_student_phrasing_gets_the_authored_answer_with_its_section(answerer):
+    answer = answerer.answer("why do my relu neurons die??")
+    assert answer.source == "authored" and not answer.abstained
+    authored = next(a for a in load_authored() if a.id == answer.authored_id)
+    assert authored.topic == "relu"
+    assert answer.citations[0].chunk.topic == "relu" and answer.citations[0].chunk.section == authored.section
+    assert answer.text.startswith(authored.answer)
+
+
+def test_word_order_decides_between_near_twins(answerer):
+    recall = answerer.answer("when should a model favour recall over precision?")
+    assert re.search(r"false negative", recall.text, re.I)
+    precision = answerer.answer("when should I favour precision over recall?")
+    assert re.search(r"false positive", precision.text, re.I)
+
+
+def test_composed_answers_never_open_a_sentence_with_a_dangling_pronoun(composer_only):
+    for question in ["why does batch norm allow higher learning rates?", "how does focal loss treat easy examples",
+                     "what does the intercept mean in logistic regression", "how do I choose a threshold"]:
+        answer = composer_only.answer(question)
+        assert answer.source == "composed"
+        sentences = [s.strip() for s in MARKER.split(answer.text)[::2] if s.strip()]
+        assert not DANGLING_OPENER.match(sentences[0]), sentences[0]
+        assert len(answer.text.split()) <= 140
+
+
+def test_a_list_in_a_passage_comes_out_as_a_list(composer_only):
+    answer = composer_only.answer("what are the formulas of the core confusion matrix metrics")
+    assert re.search(r"\n- Precision = TP / \(TP \+ FP\)", answer.text), answer.text
+    assert "\n- Recall" in answer.text
+
+
+def test_a_coefficient_in_the_question_is_computed_and_stated(answerer):
+    answer = answerer.answer("how do I interpret a logistic regression coefficient of 0.7?")
+    assert [c.tool for c in answer.computed.computations] == ["odds-ratio"]
+    assert "2.01" in answer.text
+
+
+def test_a_computed_result_is_cited_as_the_calculator(answerer):
+    answer = answerer.answer("what's the precision and recall with TP=30, FP=10, FN=30?")
+    assert "0.75" in answer.text and "0.5" in answer.text
+    tools = [c for c in answer.citations if c.chunk.topic == "calculator"]
+    assert tools and f"[{tools[0].number}]" in answer.text
+
+
+def test_unusable_numbers_are_named(answerer):
+    answer = answerer.answer("how does focal loss behave at p = 1.7?")
+    assert not answer.abstained and "I ignored 1.7" in answer.text
+
+
+@pytest.mark.parametrize("question, level", [
+    ("eli5 the vanishing gradient problem", "beginner"),
+    ("explain like I'm new: what is batch norm", "beginner"),
+    ("derive the gradient of the log loss", "deep"),
+    ("what is relu", "standard"),
+])
+def test_level_is_read_from_the_question(question, level):
+    assert detect_level(question) == level
+
+
+def test_an_explicit_level_wins_and_unknown_levels_are_refused():
+    assert detect_level("eli5 relu", "deep") == "deep"
+    with pytest.raises(UserInputError, match="beginner, standard, deep"):
+        detect_level("relu", "expert")
+
+
+def test_levels_pick_the_authored_variant(answerer):
+    authored = next(a for a in load_authored() if a.beginner and a.deep and a.topic == "vanishing-gradient")
+    question = authored.questions[0]
+    texts = {level: answerer.answer(question, level=level) for level in ("beginner", "standard", "deep")}
+    assert all(t.authored_id == authored.id for t in texts.values())
+    assert texts["beginner"].text.startswith(authored.beginner)
+    assert texts["deep"].text.startswith(authored.deep)
+    assert texts["standard"].text.startswith(authored.answer)
+
+
+def test_a_beginner_composed_answer_avoids_formulas(composer_only):
+    standard = composer_only.answer("how is the F1 score computed from precision and recall")
+    beginner = composer_only.answer("how is the F1 score computed from precision and recall", level="beginner")
+    assert beginner.level == "beginner"
+    assert beginner.text.count("=") <= standard.text.count("=")
+
+
+def test_short_follow_ups_are_read_with_the_previous_question(answerer):
+    assert is_followup("and for tanh?") and is_followup("why?") and is_followup("what about at inference?")
+    assert not is_followup("what is the difference between word2vec and bert embeddings?")
+    assert retrieval_query("and for tanh?", ["why do sigmoid nets get vanishing gradients"]).startswith("why do sigmoid")
+    alone_topics = {c.chunk.topic for c in answerer.answer("what about at inference?").citations}
+    followed = answerer.answer("what about at inference?", previous=["how does batch norm work during training?"])
+    assert not followed.abstained
+    assert followed.citations[0].chunk.topic == "batch-normalization", (alone_topics, followed.text)
+
+
+@pytest.mark.parametrize("question", [
+    "what is CLAHE?", "how does otsu pick a threshold", "what is TPE in optuna", "what is GELU",
+    "what is WordPiece", "what is He init",
+])
+def test_rare_terms_we_cover_are_answered(answerer, question):
+    assert not answerer.answer(question).abstained
+
+
+@pytest.mark.parametrize("question", [
+    "how many cookies should I bake per batch for a party?",
+    "how long does it take to get good at playing the violin?",
+    "my car got a recall notice, what should I do?",
+    "what focal length lens is best for portraits?",
+    "how do I normalize my SQL database to third normal form?",
+    "what does the linux kernel do?",
+    "is a 10% gradient too steep for cycling?",
+    "how do I tune my guitar to drop D?",
+])
+def test_our_words_in_another_sense_abstain(answerer, question):
+    answer = answerer.answer(question)
+    assert answer.abstained, answer.text
+    assert answer.text.count("`") == 2 * 4  # three closest topics and /roadmap, not all eleven
