@@ -73,8 +73,8 @@ def test_search_batch_returns_one_hit_list_per_line_in_order(capsys, services, t
 def test_ask_json_shape_and_abstention(capsys, services, tmp_path):
     code, out, _ = run(capsys, "ask", "how does batch norm behave at inference time?", "--json")
     data = json.loads(out)
-    assert code == 0 and set(data) == {"answer", "abstained", "sources"}
-    assert data["abstained"] is False
+    assert code == 0 and set(data) == {"answer", "abstained", "sources", "generated_by", "fallback"}
+    assert data["abstained"] is False and data["generated_by"] == "extractive" and data["fallback"] is None
     assert data["sources"][0]["topic"] == "batch-normalization"
     assert set(data["sources"][0]) == {"topic", "title", "section"}
 
