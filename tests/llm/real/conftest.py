@@ -18,6 +18,16 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "real_llm: needs the real llama.cpp server (scripts/test-llm-server)")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Skip at collection (before any fixture loads the model and index) when there is no server."""
+    if os.environ.get(REAL_LLM_ENV) or os.environ.get("CI") == "true":
+        return
+    skip = pytest.mark.skip(reason=f"no real LLM server ({REAL_LLM_ENV} unset): run ./scripts/test")
+    for item in items:
+        if "real_llm" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def real_llm_url() -> str:
     url = os.environ.get(REAL_LLM_ENV)
