@@ -221,7 +221,7 @@ class ExtractiveAnswerer:
             marker = f"[{numbers[key]}]"
             if "\n- " in text:  # a list: the marker goes after its lead-in
                 lead, _, items = text.partition("\n")
-                pieces.append(f"{lead} {marker}\n{items}\n" if lead else f"{items} {marker}\n")
+                pieces.append(f"{lead} {marker}\n{items}\n" if not lead.startswith("- ") else f"{text} {marker}\n")
             else:
                 pieces.append(f"{text} {marker}")
         text = " ".join(pieces).replace("\n ", "\n").strip()

@@ -97,14 +97,19 @@ def section_prior(section: str, definitional: bool, level: str) -> float:
 def _list_blocks(chunk: Chunk) -> list[tuple[str, list[str]]]:
     """(lead-in sentence, items) for every Markdown list in a passage."""
     blocks: list[tuple[str, list[str]]] = []
+    previous = ""
     for para in chunk.text.split("\n\n"):
         lines = [ln for ln in para.splitlines() if ln.strip()]
         items = [plain_text(ln) for ln in lines if _LIST_LINE.match(ln)]
-        if len(items) < 2:
-            continue
         lead_lines = [ln for ln in lines if not _LIST_LINE.match(ln)]
-        lead = split_sentences(" ".join(lead_lines))[-1] if lead_lines else ""
-        blocks.append((lead, items))
+        if len(items) >= 2:
+            if lead_lines:
+                lead = split_sentences(" ".join(lead_lines))[-1]
+            else:  # the lead-in is the paragraph before, when it announces the list
+                last = split_sentences(previous)[-1] if previous.strip() else ""
+                lead = last if last.endswith(":") else ""
+            blocks.append((lead, items))
+        previous = para
     return blocks
 
 
@@ -129,7 +134,8 @@ def _units(kb: KnowledgeBase, hit: Hit, rank: int, result: SearchResult, level: 
     consumed: set[int] = set()
     for lead, items in blocks:
         # sentences of this list: the lead-in and every sentence that starts with an item's words
-        members = [i for i, t in enumerate(texts) if (lead and t == lead) or any(t.startswith(it[:30]) for it in items)]
+        members = [i for i, t in enumerate(texts)
+                   if (lead and t.startswith(lead)) or any(it[:30] in t for it in items)]
         if not members:
             continue
         consumed.update(members)
@@ -139,7 +145,7 @@ def _units(kb: KnowledgeBase, hit: Hit, rank: int, result: SearchResult, level: 
         vec = vec / (np.linalg.norm(vec) or 1.0)
         units.append(Unit(text, hit.chunk, rank, members[0], vec, float(sims[members].max()) + prior))
     for i, (text, sim) in enumerate(zip(texts, sims)):
-        if i in consumed or len(text.split()) < MIN_SENTENCE_WORDS or text.rstrip().endswith("?"):
+        if i in consumed or len(text.split()) < MIN_SENTENCE_WORDS or text.rstrip().endswith(("?", ":")):
             continue
         score = float(sim) + prior
         if text.startswith(MISCONCEPTION_PREFIX):
