@@ -9,6 +9,10 @@ stand-in server from the tests (127.0.0.1, answers instantly), so what is measur
   student waits for before text appears), including the stand-in's HTTP round trip.
 
 Run: .venv/bin/python bench/llm.py [--rounds 10]   (figures, not pass/fail)
+
+With ``--base-url URL`` it measures a real server instead, over the dev questions: answers shown
+as generated vs. fallbacks by reason, time to the first edit and to the verified answer, prompt
+tokens before/after the excerpts, and the overhead (see :mod:`bench.llm_server`).
 """
 
 from __future__ import annotations
@@ -35,8 +39,8 @@ def line(name: str, values: list[float]) -> str:
 
 
 async def run(rounds: int) -> None:
-    from bot.commands.knowledge_cmds import result_reply
-    from bot.llm.backend import OpenAIChatBackend
+    from bot.llm.backend import OpenAIChatBackend, thread_tool_runner
+    from bot.replies import result_reply
     from bot.llm.streaming import throttle_edits
     from bot.services import Services
     from tests.llm.standin import Respond, Say, StandIn, passages_of
@@ -53,8 +57,8 @@ async def run(rounds: int) -> None:
     services.warm_up()
     print(f"warm-up (model + index): {time.perf_counter() - t:.1f} s")
     server = StandIn().start()
-    backend = OpenAIChatBackend(services.answerer, base_url=server.url, model=server.model, services=services,
-                                timeout_s=10, max_tokens=400)
+    backend = OpenAIChatBackend(services.answerer, base_url=server.url, model=server.model,
+                                run_tool=thread_tool_runner(services, 60.0), timeout_s=10, max_tokens=400)
     retrieval, prompt, post, overhead, first_edit, total, llm = [], [], [], [], [], [], []
     try:
         for q in QUESTIONS:  # warm the HTTP connection, the code paths and per-query caches
@@ -107,7 +111,17 @@ async def run(rounds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--base-url", help="a real OpenAI-compatible server (…/v1) instead of the stand-in")
+    parser.add_argument("--model", help="model name on that server (default: the first it lists)")
+    parser.add_argument("--limit", type=int, default=40, help="dev questions to ask the real server")
+    parser.add_argument("--max-tokens", type=int, default=160)
+    parser.add_argument("--timeout", type=float, default=120.0)
     args = parser.parse_args()
+    if args.base_url:
+        from bench.llm_server import run as run_server
+
+        asyncio.run(run_server(args.base_url, args.model, args.limit, args.max_tokens, args.timeout))
+        return
     asyncio.run(run(args.rounds))
 
 

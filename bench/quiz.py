@@ -26,7 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.commands.registry import Caller, invoke, load_commands, run_action  # noqa: E402
+from bot.commands.registry import invoke, load_commands, run_action  # noqa: E402
+from bot.context import Caller  # noqa: E402
 from bot.learning.store import close_stores, store_for  # noqa: E402
 from bot.services import Services  # noqa: E402
 from bot.settings import Settings  # noqa: E402

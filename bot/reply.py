@@ -63,7 +63,8 @@ class Reply:
 
     ``data`` is the machine-readable form (the CLI's ``--json`` output); ``passages`` holds the
     full retrieved passages for a "show passages" view; ``ephemeral`` asks chat front ends to
-    show it only to the caller (errors, help).
+    show it only to the caller (errors, help); ``notice`` marks a one-line acknowledgement
+    ("Thanks for the feedback!") that chat front ends send as a plain message, not a card.
     """
 
     text: str
@@ -77,6 +78,7 @@ class Reply:
     is_error: bool = False
     answer_id: str | None = None
     actions: tuple[Action, ...] = ()
+    notice: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

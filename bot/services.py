@@ -18,6 +18,7 @@ from knowledge.retriever import KnowledgeBase
 
 if TYPE_CHECKING:
     from bot.llm.backend import AnswerBackend
+    from bot.runtime.storage import Store
     from knowledge.gaps import GapLog
     from knowledge.notes import NoteStore
 
@@ -27,6 +28,8 @@ class Services:
         self.settings = settings or get_settings()
         self._progress = progress
         self._lock = threading.Lock()
+        self._chat_store: Store | None = None
+        self._chat_store_lock = threading.Lock()
 
     @property
     def articles_dir(self):
@@ -84,10 +87,27 @@ class Services:
 
     @cached_property
     def answer_backend(self) -> "AnswerBackend":
-        """How /ask answers: the extractive answerer, or an LLM over it when ``LLM_BASE_URL`` is set."""
-        from bot.llm import build_backend
+        """How /ask answers: the extractive answerer, or an LLM over it when ``LLM_BASE_URL`` is set
+        (its demo calls run in a thread here; the Discord bot passes its process pool per answer)."""
+        from bot.llm.backend import build_backend, thread_tool_runner
 
-        return build_backend(self)
+        return build_backend(self.settings, self.answerer, thread_tool_runner(self, self.settings.tool_timeout_s))
+
+    @property
+    def chat_store(self) -> "Store":
+        """``tutor.db``: saved answers (for their buttons), 👍/👎 votes, usage. A chat front end
+        sets its own store here; otherwise it is opened on first use (and again after a close)."""
+        from bot.runtime.storage import Store
+
+        with self._chat_store_lock:
+            if self._chat_store is None or self._chat_store.closed:
+                self._chat_store = Store(self.settings.database_path)
+            return self._chat_store
+
+    @chat_store.setter
+    def chat_store(self, store: "Store") -> None:
+        with self._chat_store_lock:
+            self._chat_store = store
 
     def warm_up(self) -> None:
         """Load the model and index now (bots call this at start, not on the first question)."""

@@ -50,21 +50,11 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(default=600, ge=16, le=32_000, alias="LLM_MAX_TOKENS")
     llm_history_turns: int = Field(default=6, ge=0, le=50, alias="LLM_HISTORY_TURNS")
 
-    @property
-    def index_dir(self) -> Path:
-        return self.data_dir / "index"
-
-    @property
-    def database_path(self) -> Path:
-        return self.data_dir / "tutor.db"
-
-    @property
-    def notes_db_path(self) -> Path:
-        return self.data_dir / "notes.db"
-
-    @property
-    def notes_index_dir(self) -> Path:
-        return self.data_dir / "notes"
+    # What lives in data_dir: the article index, the chat records, the notes and their indexes.
+    index_dir = property(lambda self: self.data_dir / "index")
+    database_path = property(lambda self: self.data_dir / "tutor.db")
+    notes_db_path = property(lambda self: self.data_dir / "notes.db")
+    notes_index_dir = property(lambda self: self.data_dir / "notes")
 
 
 @lru_cache(maxsize=1)

@@ -2,7 +2,7 @@
 
 Students write "BN", "lr", "w2v", "bce"; the articles spell things out. Known abbreviations
 are expanded *in addition to* the original token so both the keyword and the dense retriever
-see the full term. Discord mentions and markup are stripped.
+see the full term. Markdown markup is stripped (chat mention syntax is the front end's to remove).
 """
 
 from __future__ import annotations
@@ -41,8 +41,7 @@ ABBREVIATIONS: dict[str, str] = {
     "nan": "nan exploding",
 }
 
-_MENTION = re.compile(r"<(?:@[!&]?|#)\d+>|@(?:everyone|here)")
-_MARKUP = re.compile(r"[`*_~|>]+")
+_MARKUP = re.compile(r"[`*_~|<>@]+")  # Markdown, stray @ and <> (front ends drop mention syntax)
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 
 
@@ -72,8 +71,7 @@ def split_identifier(word: str) -> str | None:
 
 
 def normalize_query(raw: str) -> str:
-    text = _MENTION.sub(" ", raw)
-    text = _MARKUP.sub(" ", text)
+    text = _MARKUP.sub(" ", raw)
     extra = []
     for word in _WORD.findall(text):
         expansion = ABBREVIATIONS.get(word.lower())
@@ -98,5 +96,5 @@ _SMALL_TALK = {
 
 def is_small_talk(text: str) -> bool:
     """Greetings, thanks, emoji or punctuation only: nothing to look up."""
-    words = [w.lower() for w in _WORD.findall(_MENTION.sub(" ", text))]
+    words = [w.lower() for w in _WORD.findall(text)]
     return all(w in _SMALL_TALK for w in words)

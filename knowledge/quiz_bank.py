@@ -831,7 +831,3 @@ def instantiate(spec: QuestionSpec, rng: random.Random) -> QuizQuestion:
     params = {k: v for k, v in generated.params.items() if isinstance(v, (int, float, str, list))}
     return QuizQuestion(spec.id, spec.topic, "numeric", prompt, options, index, explanation, spec.section,
                         value=generated.answer, tolerance=generated.tolerance, params=params)
-
-
-def is_correct(question: QuizQuestion, choice: int) -> bool:
-    return choice == question.answer

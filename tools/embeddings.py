@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 from sklearn.decomposition import PCA
@@ -24,8 +24,12 @@ from sklearn.decomposition import PCA
 from tools.errors import UserInputError
 from tools.glove import GloveVectors, check_word, load_glove, lookup
 
-if TYPE_CHECKING:
-    from knowledge.embedder import Embedder
+
+class TokenEncoder(Protocol):
+    """A sentence-transformers model wrapper (``knowledge.embedder.Embedder``): its ``model``
+    gives token vectors; an optional ``_lock`` serializes calls into it."""
+
+    model: Any
 
 log = logging.getLogger(__name__)
 
@@ -192,7 +196,7 @@ def _words(sentence: str) -> list[tuple[str, int, int]]:
     return [(m.group(0), m.start(), m.end()) for m in _WORD.finditer(sentence)]
 
 
-def _token_vectors(embedder: "Embedder", texts: list[str]) -> list[tuple[np.ndarray, list[tuple[int, int]]]]:
+def _token_vectors(embedder: TokenEncoder, texts: list[str]) -> list[tuple[np.ndarray, list[tuple[int, int]]]]:
     """Last-layer token vectors and character offsets for each text (one batched forward pass)."""
     model = embedder.model
     lock = getattr(embedder, "_lock", None) or nullcontext()  # the embedder serializes model calls
@@ -223,22 +227,19 @@ def _pca(vectors: np.ndarray, seed: int = 0) -> tuple[np.ndarray, tuple[float, f
     return coords, (float(pca.explained_variance_ratio_[0]), float(pca.explained_variance_ratio_[1]))
 
 
-def run_compare(word: str, sentence1: str, sentence2: str, embedder: "Embedder | None" = None,
-                glove: GloveVectors | None = None, model_dir: Path | None = None) -> CompareResult:
+def run_compare(word: str, sentence1: str, sentence2: str, load_encoder: Callable[[], TokenEncoder],
+                glove: GloveVectors | None = None) -> CompareResult:
     """The same word in two sentences: GloVe cosine (always 1) vs MiniLM contextual cosine.
 
-    Inputs are validated before the model is loaded (``embedder`` defaults to the process-wide
-    :func:`knowledge.embedder.get_embedder` for ``model_dir``).
+    Inputs are validated before ``load_encoder()`` loads the model (the caller supplies it: the
+    demo command passes the knowledge base's embedder).
     """
     w = check_word(word)
     sentences = (_check_sentence(sentence1, 1), _check_sentence(sentence2, 2))
     spans = (_find(w, sentences[0], 1), _find(w, sentences[1], 2))
     g = glove or load_glove()
     key = lookup(g, w)
-    if embedder is None:
-        from knowledge.embedder import get_embedder
-
-        embedder = get_embedder(model_dir)
+    embedder = load_encoder()
 
     # ---- static: one vector per word type, whatever the sentence
     static_vecs = [g.unit(key), g.unit(key)]  # the lookup is the same for both occurrences

@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from tools.errors import UserInputError
+from tools.text import clip
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class LoadedImage:
 
 def _display_name(filename: str) -> str:
     name = "".join(ch for ch in str(filename or "") if ch.isprintable()).strip() or "the image"
-    return name if len(name) <= MAX_FILENAME_CHARS else name[: MAX_FILENAME_CHARS - 1] + "…"
+    return clip(name, MAX_FILENAME_CHARS)
 
 
 def processing_size(width: int, height: int, max_pixels: int = MAX_PROCESS_PIXELS) -> tuple[int, int]:

@@ -239,17 +239,6 @@ def compute_reference_surface(n: int = 26) -> ScoreSurface:
     return ScoreSurface(cs, gs, scores)
 
 
-def write_reference_surface(path: Path = SURFACE_PATH, n: int = 26) -> Path:
-    """Regenerate the bundled background map (about half a minute)."""
-    surface = compute_reference_surface(n)
-    payload = {"dataset": DATASET, "cv_folds": CV_FOLDS, "C_range": list(C_RANGE),
-               "gamma_range": list(GAMMA_RANGE), "C": list(surface.C), "gamma": list(surface.gamma),
-               "scores": [list(row) for row in surface.scores]}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(payload, separators=(",", ":")) + "\n", encoding="utf-8")
-    return path
-
-
 @lru_cache(maxsize=1)
 def load_reference_surface(path: Path = SURFACE_PATH) -> ScoreSurface | None:
     """The bundled map, or None when missing or computed for a different problem."""

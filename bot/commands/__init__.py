@@ -5,6 +5,6 @@ Modules are imported on demand (:func:`bot.commands.registry.load_commands`): an
 question from the CLI should not pay for importing optuna, scikit-image and matplotlib.
 """
 
-from bot.commands.registry import REGISTRY, Attachment, CommandSpec, Option, invoke, load_commands, resolve
+from bot.commands.registry import REGISTRY, CommandSpec, Option, invoke, load_commands, resolve
 
-__all__ = ["REGISTRY", "Attachment", "CommandSpec", "Option", "invoke", "load_commands", "resolve"]
+__all__ = ["REGISTRY", "CommandSpec", "Option", "invoke", "load_commands", "resolve"]

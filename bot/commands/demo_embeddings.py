@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from bot.commands.registry import Option, command
 from bot.reply import Image, Reply, Table
+from knowledge.embedder import Embedder, get_embedder
 from tools.charts.embeddings import render_analogy, render_compare, render_neighbours
 from tools.embeddings import (
     MAX_ANALOGY_CHARS,
@@ -16,22 +20,29 @@ from tools.embeddings import (
 )
 from tools.glove import MAX_WORD_CHARS
 
+if TYPE_CHECKING:
+    from bot.services import Services
+
 MAX_TABLE_ROWS = 12
 
 
-def _model_dir(services):
-    return getattr(getattr(services, "settings", None), "embedding_model_dir", None)
+def _encoder(services: Services) -> Callable[[], Embedder]:
+    """The knowledge base's sentence embedder, loaded only when the inputs are valid."""
+    model_dir = getattr(getattr(services, "settings", None), "embedding_model_dir", None)
+    return lambda: get_embedder(model_dir)
 
 
 @command("embeddings compare",
          "One word in two sentences: static GloVe vector (identical) vs contextual MiniLM vectors (different)",
-         Option("word", "The word to compare, e.g. bank", required=True, max_length=MAX_WORD_CHARS),
-         Option("sentence1", "First sentence containing the word", required=True, max_length=MAX_SENTENCE_CHARS),
-         Option("sentence2", "Second sentence containing the word", required=True, max_length=MAX_SENTENCE_CHARS),
+         Option("word", "The word to compare, e.g. bank", required=True, max_length=MAX_WORD_CHARS, cli="--word"),
+         Option("sentence1", "First sentence containing the word", required=True, max_length=MAX_SENTENCE_CHARS,
+                cli="--sentence"),
+         Option("sentence2", "Second sentence containing the word", required=True, max_length=MAX_SENTENCE_CHARS,
+                cli="--sentence"),
          example='/embeddings compare word:bank sentence1:"I sat on the river bank" '
-                 'sentence2:"I deposited cash at the bank"', heavy=True)
-def compare(services, word: str, sentence1: str, sentence2: str) -> Reply:
-    result = run_compare(word, sentence1, sentence2, model_dir=_model_dir(services))
+                 'sentence2:"I deposited cash at the bank"', heavy=True, cli="demo embeddings")
+def compare(services: Services, word: str, sentence1: str, sentence2: str) -> Reply:
+    result = run_compare(word, sentence1, sentence2, _encoder(services))
     rows = (
         ("GloVe 6B-50d (static)", f"{result.static_cosine:.3f}", "one vector per word type"),
         ("MiniLM-L6 (contextual)", f"{result.contextual_cosine:.3f}", "one vector per occurrence"),
@@ -46,10 +57,10 @@ def compare(services, word: str, sentence1: str, sentence2: str) -> Reply:
 
 @command("embeddings neighbours", "The nearest GloVe words to a word, by cosine similarity",
          Option("word", "A single English word, e.g. bank", required=True, max_length=MAX_WORD_CHARS,
-                rest_of_line=True),
+                rest_of_line=True, cli="--neighbours"),
          Option("k", f"How many neighbours ({MIN_K}-{MAX_K})", type=int, default=10, min_value=MIN_K, max_value=MAX_K),
-         example="/embeddings neighbours word:python k:10", heavy=True)
-def neighbours(services, word: str, k: int = 10) -> Reply:
+         example="/embeddings neighbours word:python k:10", heavy=True, cli="demo embeddings")
+def neighbours(services: Services, word: str, k: int = 10) -> Reply:
     result = run_neighbours(word, k)
     rows = tuple((w, f"{c:.3f}") for w, c in result.neighbours[:MAX_TABLE_ROWS])
     title = "" if k <= MAX_TABLE_ROWS else f"top {MAX_TABLE_ROWS} of {len(result.neighbours)} (all in --json)"
@@ -61,9 +72,9 @@ def neighbours(services, word: str, k: int = 10) -> Reply:
 
 @command("embeddings analogy", 'Word arithmetic with GloVe: "a - b + c", e.g. king - man + woman',
          Option("expression", 'The analogy, in the form "a - b + c"', required=True, max_length=MAX_ANALOGY_CHARS,
-                rest_of_line=True),
-         example="/embeddings analogy king - man + woman", heavy=True)
-def analogy(services, expression: str) -> Reply:
+                rest_of_line=True, cli="--analogy"),
+         example="/embeddings analogy king - man + woman", heavy=True, cli="demo embeddings")
+def analogy(services: Services, expression: str) -> Reply:
     result = run_analogy(expression)
     rows = tuple((w, f"{c:.3f}") for w, c in result.results[:MAX_TABLE_ROWS])
     return Reply(text=result.summary, title=f"Analogy: {result.expression}",

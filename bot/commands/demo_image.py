@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.commands.registry import Attachment, Option, command
+from bot.commands.registry import Option, command
+from bot.context import Attachment
 from bot.reply import Image, Reply, Table
 from tools.charts.image_ops import TITLES, render_image_op
 from tools.image_loader import FORMAT_NAMES, MAX_IMAGE_BYTES, SAMPLES
@@ -18,9 +19,10 @@ def _format(value: float) -> str:
 @command("image", "Image processing for deep learning: equalise, edges, blur, threshold, augment…",
          Option("op", "What to do to the image", required=True, choices=OPS),
          Option("attachment", f"Your image ({FORMAT_NAMES}, up to {MAX_IMAGE_BYTES // 2**20} MB); "
-                              f"default: a bundled sample", type=Attachment),
+                              f"default: a bundled sample", type=Attachment, max_bytes=MAX_IMAGE_BYTES,
+                file_kind=f"an image file ({FORMAT_NAMES})", cli="PATH"),
          Option("sample", "A bundled sample image (default: the best one for the op)", choices=tuple(SAMPLES)),
-         example="/image op:clahe sample:moon", heavy=True)
+         example="/image op:clahe sample:moon", heavy=True, cli="demo image")
 def image_command(services, op: str, attachment: Attachment | None = None, sample: str | None = None) -> Reply:
     if attachment is not None:
         result = run_image_op(op, attachment.data, attachment.filename, sample=sample)

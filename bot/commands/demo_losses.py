@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.commands.registry import Option, command
 from bot.reply import Image, Reply, Table
-from bot.services import Services
 from tools.charts.focal_loss import render_focal_loss
 from tools.focal_loss import (DEFAULT_GAMMAS_TEXT, MAX_GAMMA, MAX_GAMMA_TEXT_CHARS, MAX_GAMMAS, MAX_SEED,
                               run_focal_loss)
 
+if TYPE_CHECKING:
+    from bot.services import Services
+
 
 @command("demo focal-loss", "Focal loss vs cross-entropy: curves, a table and an imbalanced-data experiment",
          Option("gammas", f"Focusing parameters γ, comma or space separated (up to {MAX_GAMMAS}, each 0-{MAX_GAMMA:g})",
-                default=DEFAULT_GAMMAS_TEXT, max_length=MAX_GAMMA_TEXT_CHARS),
+                default=DEFAULT_GAMMAS_TEXT, max_length=MAX_GAMMA_TEXT_CHARS, cli="--gamma"),
          Option("alpha", "Weight on positive examples, in (0, 1]; negatives get 1 - alpha (omit for none)",
                 type=float, min_value=0.0, max_value=1.0),
          Option("seed", "Random seed for the data set and the model", type=int, default=0, min_value=0,
                 max_value=MAX_SEED),
-         example="/demo focal-loss gammas:0,1,2,5 alpha:0.25", heavy=True)
+         example="/demo focal-loss gammas:0,1,2,5 alpha:0.25", heavy=True, cli="demo focal-loss")
 def focal_loss(services: Services, gammas: str = DEFAULT_GAMMAS_TEXT, alpha: float | None = None,
                seed: int = 0) -> Reply:
     result = run_focal_loss(gammas=gammas, alpha=alpha, seed=seed)

@@ -38,10 +38,11 @@ def _metrics_table(result: ConfusionMatrixResult) -> Table:
 @command("metrics confusion-matrix",
          "Precision, recall, F1, specificity per class from a confusion matrix (rows = actual, columns = predicted)",
          Option("matrix", 'Counts, rows = actual class, columns = predicted: "[[50,10],[5,35]]" or "50 10; 5 35"',
-                required=True, rest_of_line=True),
+                required=True, rest_of_line=True, cli="MATRIX"),
          Option("labels", "Class names in matrix order, comma-separated, e.g. cat,dog", max_length=MAX_LABELS_CHARS),
          Option("positive", "Class to treat as positive (binary view of one class)", max_length=MAX_LABEL_CHARS),
-         example="/metrics confusion-matrix matrix:[[50,10],[5,35]] labels:cat,dog positive:dog", heavy=True)
+         example="/metrics confusion-matrix matrix:[[50,10],[5,35]] labels:cat,dog positive:dog", heavy=True,
+         cli="demo confusion-matrix")
 def confusion_matrix(services, matrix: str, labels: str | None = None, positive: str | None = None) -> Reply:
     result = run_confusion_matrix(matrix, labels=labels, positive=positive)
     text = result.summary
@@ -64,7 +65,7 @@ def confusion_matrix(services, matrix: str, labels: str | None = None, positive:
                 default="spam"),
          Option("seed", f"Random seed for the data split (0-{MAX_SEED:,})", type=int, default=0, min_value=0,
                 max_value=MAX_SEED),
-         example="/metrics pr-curve scenario:cancer", heavy=True)
+         example="/metrics pr-curve scenario:cancer", heavy=True, cli="demo pr-curve")
 def pr_curve(services, scenario: str = "spam", seed: int = 0) -> Reply:
     result = run_pr_curve(scenario=scenario, seed=seed)
     rows = []

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from bot.commands.registry import Option, command
 from bot.reply import Image, Reply, Table
-from bot.services import Services
 from tools import batchnorm_demo as bn
 from tools import gradient_flow as gf
 from tools.activations import ACTIVATIONS, GRID_MAX_X, run_activations
@@ -15,6 +16,9 @@ from tools.charts.activations import render_activations
 from tools.charts.batchnorm_demo import render_batchnorm_demo, render_batchnorm_layer_stats
 from tools.charts.gradient_flow import render_gradient_flow
 from tools.gradient_flow import FlowRun, run_gradient_flow
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 MAX_TABLE_ROWS = 12
 
@@ -45,6 +49,7 @@ def _layer_rows(run: FlowRun) -> tuple[tuple[str, ...], ...]:
            default=False),
     example="/plot gradient-flow depth:20 activation:sigmoid compare:true",
     heavy=True,
+    cli="demo gradient-flow",
 )
 def gradient_flow(services: Services, depth: int = gf.DEFAULT_DEPTH, width: int = gf.DEFAULT_WIDTH,
                   activation: str = gf.DEFAULT_ACTIVATION, batchnorm: bool = False, init: str = gf.DEFAULT_INIT,
@@ -66,7 +71,7 @@ def gradient_flow(services: Services, depth: int = gf.DEFAULT_DEPTH, width: int 
 
 
 @command("demo activations", "Sigmoid, tanh, ReLU, leaky ReLU, GELU and their slopes (autograd)",
-         example="/demo activations", heavy=True)
+         example="/demo activations", heavy=True, cli="demo activations")
 def activations(services: Services) -> Reply:
     result = run_activations()
     rows = tuple((c.label, f"{c.max_derivative:.4g}", f"{c.argmax_x:g}", f"{c.min_derivative:.3g}")
@@ -106,6 +111,7 @@ def _bn_rows(plain: TrainingRun, with_bn: TrainingRun) -> tuple[tuple[str, ...],
            max_value=bn.MAX_SEED),
     example="/demo batchnorm steps:300",
     heavy=True,
+    cli="demo batchnorm",
 )
 def batchnorm(services: Services, steps: int = bn.DEFAULT_STEPS, seed: int = 0) -> Reply:
     result = run_batchnorm_demo(steps=steps, seed=seed)

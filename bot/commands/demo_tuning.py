@@ -21,7 +21,7 @@ from tools.tuning import (
                 default=DEFAULT_BUDGET_TRIALS, min_value=MIN_BUDGET_TRIALS, max_value=MAX_BUDGET_TRIALS),
          Option("seed", "Random seed: the same seed gives the same trials", type=int, default=0,
                 min_value=0, max_value=MAX_SEED),
-         example="/demo tuning budget:30 seed:1", heavy=True)
+         example="/demo tuning budget:30 seed:1", heavy=True, cli="demo tuning")
 def demo_tuning(services, budget: int = DEFAULT_BUDGET_TRIALS, seed: int = 0) -> Reply:
     result = run_tuning(budget=budget, seed=seed)
     rows = tuple(

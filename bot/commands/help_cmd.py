@@ -1,36 +1,16 @@
-"""/help: generated from the registry, so it can never drift from the real commands."""
+"""/help: generated from the registry, so it can never drift from the real commands, and per
+front end, so every name it prints is one the user can type there."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.commands.registry import CommandSpec, Option, command, resolve, visible_commands
+from bot.context import Caller
 from bot.reply import Reply
-from bot.services import Services
 
-
-@command("help", "List the commands, or show how to use one",
-         Option("command", "A command name, e.g. ask or demo focal-loss", max_length=60, rest_of_line=True),
-         example="/help ask", instant=True)
-def help_command(services: Services, command: str | None = None) -> Reply:
-    if command:
-        spec = resolve(command)
-        lines = [spec.summary, "", f"Usage: `{spec.usage()}`"]
-        for opt in spec.options:
-            need = "required" if opt.required else f"optional, default {opt.default!r}"
-            lines.append(f"• `{opt.name}` — {opt.description} ({opt.accepted_form()}; {need})")
-        if spec.example:
-            lines += ["", f"Example: `{spec.example}`"]
-        return Reply(text="\n".join(lines), title=f"/{spec.name}", ephemeral=True,
-                     data={"command": spec.name, "usage": spec.usage()})
-    specs = [s for s in visible_commands() if s.name != "help"]
-    lines: list[str] = []
-    for heading, members in _grouped(specs):
-        lines.append(f"**{heading}**")
-        lines += [f"`/{s.name}` — {s.summary}" for s in members]
-        lines.append("")
-    lines.append("Type `/help <command>` for its options and an example.")
-    return Reply(text="\n".join(lines), title="Commands", ephemeral=True,
-                 data=[{"command": s.name, "summary": s.summary, "usage": s.usage()} for s in specs])
-
+if TYPE_CHECKING:
+    from bot.services import Services
 
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Ask and read", ("ask", "search", "explain", "roadmap")),
@@ -38,6 +18,32 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Practise", ("quiz", "review", "progress", "leaderboard")),
 )
 OTHER_GROUP = "Your data and this server"
+
+
+@command("help", "List the commands, or show how to use one",
+         Option("command", "A command name, e.g. ask or demo focal-loss", max_length=60, rest_of_line=True),
+         example="/help ask", instant=True, wants_caller=True)
+def help_command(services: Services, caller: Caller, command: str | None = None) -> Reply:
+    where = caller.frontend
+    if command:
+        spec = resolve(command, where)
+        lines = [spec.summary, "", f"Usage: `{spec.usage(where)}`"]
+        for opt in spec.options:
+            need = "required" if opt.required else f"optional, default {opt.default!r}"
+            lines.append(f"• `{opt.name}` — {opt.description} ({opt.accepted_form()}; {need})")
+        if spec.example:
+            lines += ["", f"Example: `{spec.example_on(where)}`"]
+        return Reply(text="\n".join(lines), title=f"/{spec.name_on(where)}", ephemeral=True,
+                     data={"command": spec.name_on(where), "usage": spec.usage(where)})
+    specs = [s for s in visible_commands() if s.name != "help"]
+    lines: list[str] = []
+    for heading, members in _grouped(specs):
+        lines.append(f"**{heading}**")
+        lines += [f"`/{s.name_on(where)}` — {s.summary}" for s in members]
+        lines.append("")
+    lines.append("Type `/help <command>` for its options and an example.")
+    return Reply(text="\n".join(lines), title="Commands", ephemeral=True,
+                 data=[{"command": s.name_on(where), "summary": s.summary, "usage": s.usage(where)} for s in specs])
 
 
 def _grouped(specs: list[CommandSpec]) -> list[tuple[str, list[CommandSpec]]]:

@@ -10,19 +10,24 @@ from __future__ import annotations
 import re
 import time
 
-from bot.commands.registry import ACTION_PREFIX, Caller, Option, command
-from bot.learning.progress import compute_progress, summary_line, topic_line, week_start
-from bot.learning.quiz import (
-    ACTION_COMMAND, DEFAULT_QUESTIONS, MAX_QUESTIONS, MIN_QUESTIONS, TopicInfo, feedback_reply, question_reply,
-    start_quiz, start_review,
+from typing import TYPE_CHECKING
+
+from bot.commands.learning_replies import (
+    ACTION_COMMAND, TopicInfo, feedback_reply, progress_summary, question_reply, topic_line,
 )
+from bot.commands.registry import ACTION_PREFIX, Option, command
+from bot.context import Caller
+from bot.learning.progress import compute_progress, week_start
+from bot.learning.quiz import DEFAULT_QUESTIONS, MAX_QUESTIONS, MIN_QUESTIONS, start_quiz, start_review
 from bot.learning.scheduler import describe_interval
 from bot.learning.store import store_for
 from bot.reply import Image, Reply, Table
-from bot.services import Services
 from knowledge.quiz_bank import load_bank
 from knowledge.topics import resolve_topic
 from tools.errors import UserInputError
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 LEADERBOARD_SIZE = 10
 
@@ -98,7 +103,7 @@ def progress(services: Services, caller: Caller) -> Reply:
     from bot.learning.charts import render_progress
 
     result = compute_progress(store_for(services), caller.user_id, services.articles)
-    lines = [f"**{summary_line(result)}** · {result.correct_total} of {result.answered_total} answers correct", ""]
+    lines = [f"**{progress_summary(result)}** · {result.correct_total} of {result.answered_total} answers correct", ""]
     lines += [topic_line(t) for t in result.topics]
     nxt = result.next_topic
     if result.answered_total == 0:
@@ -171,16 +176,9 @@ def forget_me(services: Services, caller: Caller, confirm: bool = False) -> Repl
 
 def _forget_bot_records(services: Services, user_id: int) -> dict[str, int]:
     """The chat front end's own records (saved answers, 👍/👎, usage) go too."""
-    from bot.runtime.storage import Store
-
-    path = services.settings.database_path
-    if not path.exists():
+    if not services.settings.database_path.exists():  # never used a chat front end: nothing to delete
         return {"answers": 0, "votes": 0, "usage": 0}
-    store = Store(path)
-    try:
-        return store.forget_user(user_id)
-    finally:
-        store.close()
+    return services.chat_store.forget_user(user_id)
 
 
 @command(f"{ACTION_PREFIX}{ACTION_COMMAND}", "Answer a quiz question (button)",

@@ -1,64 +1,42 @@
-"""One registry of commands feeds every front end: Discord, the console, /help and the CLI.
+"""One registry of commands feeds every front end: Discord, the console, the CLI, /help and the
+LLM's tool schemas.
 
 A command is a name ("ask", "demo focal-loss"), typed options with bounds, and a handler that
 returns a :class:`~bot.reply.Reply`. :func:`invoke` coerces and validates raw option values
-(strings from the console, typed values from Discord) so every front end rejects bad input with
-the same one-line message.
+(strings from the console and the CLI, typed values from Discord) so every front end rejects bad
+input with the same one-line message. What a front end does differently for a command (stream
+it, refuse it early, open a form, put it under ``/admin``, spell a flag) is declared here as a
+field of the spec, so front ends look at fields, never at command names.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
+import pkgutil
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.context import CONSOLE, DISCORD, MAX_ATTACHMENT_BYTES, Attachment, Caller
 from bot.reply import Reply
-from tools.errors import UserInputError
+from tools.errors import NotAllowed, UserInputError
 
 if TYPE_CHECKING:
     from bot.services import Services
 
 Handler = Callable[..., Reply]
+StreamHandler = Callable[..., AsyncIterator[Any]]  # yields bot.llm.streaming.Edit, the last one final
+Suggest = Callable[[Any, str], list[tuple[str, str]]]  # (services, typed so far) -> [(label, value)]
 
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A file a user supplied (Discord attachment, console path, CLI path), already read.
-
-    Front ends enforce :data:`MAX_ATTACHMENT_BYTES` (or a tool's smaller limit) *before*
-    reading; tools validate the content.
-    """
-
-    filename: str
-    data: bytes
-    content_type: str | None = None
+ADMIN_GROUP = "admin"
 
 
-def _num(value: float) -> str:
+def plain_number(value: float) -> str:
     """1000000 → "1,000,000"; 0.5 → "0.5" (never scientific notation in a message to a student)."""
     return f"{int(value):,}" if float(value).is_integer() else f"{value:,.6g}"
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is running a command: per-user features (quizzes, progress) key on ``user_id``.
-
-    Front ends fill it in (Discord: the interaction's user and guild; console/CLI: the local
-    user, id 0). Handlers that need it declare ``wants_caller=True`` and take ``caller=``.
-    """
-
-    user_id: int
-    guild_id: int | None = None
-    display_name: str = ""
-    is_trusted: bool = False  # may change the server's notes (Discord: Manage Server or the trusted role)
-
-    @classmethod
-    def local(cls) -> "Caller":
-        return cls(user_id=0, guild_id=None, display_name="you", is_trusted=True)
 
 
 @dataclass(frozen=True)
@@ -72,7 +50,12 @@ class Option:
     min_value: float | None = None
     max_value: float | None = None
     max_length: int | None = None
-    rest_of_line: bool = False  # console: this option swallows the rest of the line
+    rest_of_line: bool = False  # prose: the console gives it the rest of the line, Discord drops mentions
+    max_bytes: int = MAX_ATTACHMENT_BYTES  # files: refused by size before they are read
+    file_kind: str = "a file"  # files: what a local path must be, with its article ("a CSV file")
+    excludes: tuple[str, ...] = ()  # options that cannot be given together with this one
+    suggest: Suggest | None = None  # chat front ends: autocomplete as the user types
+    cli: str = ""  # CLI spelling: "" → --name, "--flag" → that flag, "NAME" → a positional argument
 
     def accepted_form(self) -> str:
         if self.choices:
@@ -82,11 +65,11 @@ class Option:
         if self.type in (int, float):
             kind = "a whole number" if self.type is int else "a number"
             if self.min_value is not None and self.max_value is not None:
-                return f"{kind} from {_num(self.min_value)} to {_num(self.max_value)}"
+                return f"{kind} from {plain_number(self.min_value)} to {plain_number(self.max_value)}"
             if self.min_value is not None:
-                return f"{kind} of at least {_num(self.min_value)}"
+                return f"{kind} of at least {plain_number(self.min_value)}"
             if self.max_value is not None:
-                return f"{kind} up to {_num(self.max_value)}"
+                return f"{kind} up to {plain_number(self.max_value)}"
             return kind
         if self.type is Attachment:
             return "a file attachment"
@@ -97,24 +80,58 @@ class Option:
 
 @dataclass(frozen=True)
 class CommandSpec:
+    """A command and everything a front end needs to offer it.
+
+    ``heavy``: CPU-bound, chat front ends run it in the process pool. ``instant``: pure and
+    microseconds-fast, chat front ends answer inline. ``trusted_only``: chat front ends refuse
+    other callers at once (the handler checks too). ``admin``: on Discord it lives under
+    ``/admin`` (Manage Server). ``form``: with neither this option nor a file, Discord asks for it
+    in a form. ``free_text``: plain text (a console line without ``/``, a mention) goes to this
+    command. ``stream``: an async handler yielding message edits, for front ends that show the
+    answer as it arrives. ``message_menu``: the label of a message context-menu entry; the front
+    end passes ``message`` (that message's text) and ``replied_to`` (the text it replies to).
+    ``server_only``: refused in direct messages. ``cli``: ``"demo <name>"`` makes it a demo:
+    ``tutor demo <name>`` is generated from the spec and the LLM may run it as a tool; several
+    specs may share one name, the flags given select the spec.
+    """
+
     name: str
     summary: str
     handler: Handler
     options: tuple[Option, ...] = ()
     example: str = ""
-    heavy: bool = False  # CPU-heavy: chat front ends run it in a process pool
-    needs_knowledge: bool = False
+    heavy: bool = False
     hidden: bool = False
-    instant: bool = False  # pure and microseconds-fast: chat front ends may run it inline
+    instant: bool = False
     wants_caller: bool = False  # handler takes caller=Caller(...)
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    ephemeral: bool = False  # chat front ends show the reply to the caller only
+    trusted_only: bool = False
+    admin: bool = False
+    form: str | None = None
+    free_text: bool = False
+    stream: StreamHandler | None = None
+    message_menu: str = ""
+    server_only: bool = False
+    cli: str = ""
 
-    def usage(self) -> str:
-        parts = [f"/{self.name}"]
+    def name_on(self, frontend: str = CONSOLE) -> str:
+        """The name a user types on ``frontend``: ``gaps resolve`` is ``/admin gaps-resolve`` on Discord."""
+        if frontend == DISCORD and self.admin:
+            return f"{ADMIN_GROUP} {self.name.replace(' ', '-')}"
+        return self.name
+
+    def usage(self, frontend: str = CONSOLE) -> str:
+        parts = [f"/{self.name_on(frontend)}"]
         for opt in self.options:
             token = f"{opt.name}:<{opt.name}>"
             parts.append(token if opt.required else f"[{token}]")
         return " ".join(parts)
+
+    def example_on(self, frontend: str = CONSOLE) -> str:
+        own = f"/{self.name}"
+        if self.example == own or self.example.startswith(own + " "):
+            return f"/{self.name_on(frontend)}{self.example[len(own):]}"
+        return self.example
 
     def option(self, name: str) -> Option:
         for opt in self.options:
@@ -127,23 +144,22 @@ class CommandSpec:
 
 REGISTRY: dict[str, CommandSpec] = {}
 CORE_MODULES = ("knowledge_cmds", "help_cmd")  # cheap to import; everything else on demand
+_PACKAGE = __name__.rpartition(".")[0]
 _loaded_all = False
 
 
 def load_commands(everything: bool = True) -> None:
-    """Import the command modules so they register (the core ones only, or all)."""
+    """Import the command modules so they register (the core ones only, or all).
+
+    The modules are found in this package's folder and imported by name: a plug-in load, not an
+    import of the package (which would make the registry and the package import each other)."""
     global _loaded_all
-    import importlib
-    import pkgutil
-
-    import bot.commands as package
-
     for module in CORE_MODULES:
-        importlib.import_module(f"{package.__name__}.{module}")
+        importlib.import_module(f"{_PACKAGE}.{module}")
     if everything and not _loaded_all:
-        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
             if info.name != "registry" and not info.name.startswith("_"):
-                importlib.import_module(f"{package.__name__}.{info.name}")
+                importlib.import_module(f"{_PACKAGE}.{info.name}")
         _loaded_all = True
 
 
@@ -154,14 +170,11 @@ def register(spec: CommandSpec) -> CommandSpec:
     return spec
 
 
-def command(name: str, summary: str, *options: Option, example: str = "", heavy: bool = False,
-            needs_knowledge: bool = False, hidden: bool = False, instant: bool = False,
-            wants_caller: bool = False) -> Callable[[Handler], Handler]:
-    """Decorator form of :func:`register`."""
+def command(name: str, summary: str, *options: Option, **flags: Any) -> Callable[[Handler], Handler]:
+    """Decorator form of :func:`register`; ``flags`` are :class:`CommandSpec` fields."""
 
     def wrap(fn: Handler) -> Handler:
-        register(CommandSpec(name, summary, fn, tuple(options), example, heavy, needs_knowledge, hidden,
-                             instant, wants_caller))
+        register(CommandSpec(name, summary, fn, tuple(options), **flags))
         return fn
 
     return wrap
@@ -218,14 +231,16 @@ def coerce(spec: CommandSpec, opt: Option, raw: Any) -> Any:
     return value
 
 
-def resolve(name: str) -> CommandSpec:
+def resolve(name: str, frontend: str = CONSOLE) -> CommandSpec:
+    """The command a user named on ``frontend`` (its name there, or its registry name)."""
     key = " ".join(name.strip().lstrip("/").lower().split())
     if key not in REGISTRY:
         load_commands(everything=False)
     if key not in REGISTRY:
         load_commands(everything=True)
-    if key in REGISTRY:
-        return REGISTRY[key]
+    spec = next((s for s in REGISTRY.values() if s.name_on(frontend) == key), None) or REGISTRY.get(key)
+    if spec is not None:
+        return spec
     raise UserInputError(f"unknown command /{key}; type /help for the list of commands")
 
 
@@ -235,6 +250,11 @@ def bind(spec: CommandSpec, args: Mapping[str, Any]) -> dict[str, Any]:
     for name in args:
         if name not in known:
             spec.option(name)  # raises with the list of options
+    given = {name for name, raw in args.items() if raw is not None}
+    for opt in spec.options:
+        clash = next((other for other in opt.excludes if opt.name in given and other in given), None)
+        if clash is not None:
+            raise UserInputError(f"/{spec.name}: give {opt.name} or {clash}, not both")
     bound: dict[str, Any] = {}
     for opt in spec.options:
         raw = args.get(opt.name)
@@ -245,6 +265,12 @@ def bind(spec: CommandSpec, args: Mapping[str, Any]) -> dict[str, Any]:
         else:
             bound[opt.name] = coerce(spec, opt, raw)
     return bound
+
+
+def require_trusted(caller: Caller, what: str) -> None:
+    """Refuse ``what`` ("add server notes") to members who may not change the server's notes."""
+    if not caller.is_trusted:
+        raise NotAllowed(f"only server admins (Manage Server) or the trusted role can {what}")
 
 
 def call_handler(spec: CommandSpec, services: "Services", kwargs: Mapping[str, Any],
@@ -288,3 +314,8 @@ def all_commands() -> dict[str, CommandSpec]:
 
 def visible_commands() -> list[CommandSpec]:
     return [spec for spec in all_commands().values() if not spec.hidden]
+
+
+def free_text_command() -> CommandSpec:
+    """The command that plain text goes to (a console line without ``/``, a mention of the bot)."""
+    return next(spec for spec in all_commands().values() if spec.free_text)

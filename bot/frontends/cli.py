@@ -1,7 +1,9 @@
 """The ``tutor`` command line: scripting, JSON output and the entry points of the front ends.
 
 Contract (scripts rely on it): user errors exit with status 2 and one ``error: …`` line on
-stderr; ``--json`` prints exactly one JSON document on stdout.
+stderr; ``--json`` prints exactly one JSON document on stdout. ``tutor demo …`` is generated
+from the command specs (:mod:`bot.frontends.cli_demos`); what is written here has a shape of its
+own on the command line (a question or ``--batch FILE``) or no slash command at all.
 """
 
 from __future__ import annotations
@@ -13,13 +15,12 @@ from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
-from rich.console import Console
 
 from bot.commands import invoke
-from bot.frontends import cli_demo as demo_cli
 from bot.frontends import cli_kb, cli_quiz
-from bot.reply import Reply
-from bot.frontends.text_render import render, save_images
+from bot.frontends.cli_common import CliUsageError, JsonFlag, emit_json, show_reply, stderr, stdout
+from bot.frontends.cli_demos import add_demo_commands, demo_app
+from bot.frontends.text_render import render
 from bot.services import Services
 from bot.settings import get_settings
 from knowledge.query import MAX_QUERY_CHARS
@@ -36,16 +37,9 @@ app = typer.Typer(
 )
 index_app = typer.Typer(help="Build or inspect the retrieval index.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
-app.add_typer(demo_cli.demo_app, name="demo")  # subcommands are loaded only for `tutor demo …`
+app.add_typer(demo_app, name="demo")  # subcommands are generated only for `tutor demo …`
 cli_quiz.register(app)
 cli_kb.register(app)
-
-stdout = Console(soft_wrap=False)
-stderr = Console(stderr=True)
-
-
-class CliUsageError(UserInputError):
-    pass
 
 
 def _services() -> Services:
@@ -62,10 +56,6 @@ def _progress_printer():
             stderr.print(f"building index: embedding {total} {label}…", style="dim")
 
     return progress
-
-
-def _emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 def _read_batch(path: Path) -> list[str]:
@@ -86,21 +76,6 @@ def _read_batch(path: Path) -> list[str]:
     return lines
 
 
-def show_reply(reply: Reply, as_json: bool, out: Path | None = None) -> None:
-    settings = get_settings()
-    paths = save_images(reply, settings.output_dir, out) if reply.images else []
-    if as_json:
-        data = reply.data
-        if paths and isinstance(data, dict):
-            data = {**data, "images": [str(p) for p in paths]}
-        _emit_json(data)
-    else:
-        render(stdout, reply, paths)
-
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
 def _answer_each(command: str, field: str, texts: list, extra: dict[str, Any], as_json: bool,
                  batch: bool) -> None:
     """Run ``command`` once per text in one process (one model load). Batch JSON is a list with
@@ -110,7 +85,7 @@ def _answer_each(command: str, field: str, texts: list, extra: dict[str, Any], a
     if not batch:
         show_reply(replies[0], as_json)
     elif as_json:
-        _emit_json([r.data for r in replies])
+        emit_json([r.data for r in replies])
     else:
         for reply in replies:
             render(stdout, reply)
@@ -273,7 +248,7 @@ def evaluate(
     if calibration:
         data["calibration"] = calibration
     if as_json:
-        _emit_json(data)
+        emit_json(data)
         return
     table = RichTable(title=f"Retrieval on the {split} split (threshold {answerer.threshold:.3f}, margin {answerer.margin:+.2f})")
     for col in ("topic", "n", "hit@1", "hit@3", "MRR"):
@@ -301,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     args = sys.argv[1:] if argv is None else list(argv)
     if args[:1] == ["demo"]:
-        demo_cli.load_all()  # imports torch/sklearn/optuna…; not needed for ask/search/explain
+        add_demo_commands()  # imports torch/sklearn/optuna…; not needed for ask/search/explain
     try:
         app(args=args, standalone_mode=False)
     except UserInputError as err:

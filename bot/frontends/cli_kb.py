@@ -6,42 +6,23 @@ are what ``tutor ask`` and the console cite. Wire it into the CLI with ``registe
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
-from bot.commands.registry import Attachment, Caller, invoke
-from bot.frontends.text_render import render
+from bot.commands.notes_cmds import NOTE_FILE_KIND
+from bot.commands.registry import invoke
+from bot.context import Caller
+from bot.frontends.cli_common import JsonFlag, show_reply
+from bot.frontends.local_files import read_local_attachment
 from bot.services import Services
 from knowledge.notes import MAX_NOTE_BYTES
-from tools.errors import UserInputError
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
-def _show(reply, as_json: bool) -> None:
-    if as_json:
-        sys.stdout.write(json.dumps(reply.data, ensure_ascii=False, indent=2) + "\n")
-    else:
-        render(Console(soft_wrap=False), reply)
-
-
-def read_note_file(path: Path) -> Attachment:
-    try:
-        size = path.stat().st_size
-        if size > MAX_NOTE_BYTES:
-            raise UserInputError(f"{path.name} is {size / 1024:.1f} KB; the limit is 50 KB of text")
-        return Attachment(path.name, path.read_bytes(), None)
-    except FileNotFoundError:
-        raise UserInputError(f"note file not found: {path} (expected a .md or .txt file)") from None
-    except IsADirectoryError:
-        raise UserInputError(f"{path} is a folder; expected a .md or .txt file") from None
-    except OSError as exc:
-        raise UserInputError(f"cannot read {path}: {exc.__class__.__name__}") from None
+def _run(command: str, args: dict[str, object], as_json: bool) -> None:
+    """Run a notes command as the local admin; a note export is printed, not saved as a file."""
+    show_reply(invoke(command, Services(), args, Caller.local()), as_json, save=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -56,24 +37,24 @@ def register(app: typer.Typer) -> None:
         as_json: JsonFlag = False,
     ) -> None:
         """Add a note; `tutor ask` cites it from now on."""
-        args = {"title": title, "file": read_note_file(file), "topic": topic}
-        _show(invoke("kb add", Services(), args, Caller.local()), as_json)
+        note = read_local_attachment(file, MAX_NOTE_BYTES, kind=NOTE_FILE_KIND)
+        _run("kb add", {"title": title, "file": note, "topic": topic}, as_json)
 
     @kb_app.command("list")
     def kb_list(as_json: JsonFlag = False) -> None:
         """List the notes."""
-        _show(invoke("kb list", Services(), {}, Caller.local()), as_json)
+        _run("kb list", {}, as_json)
 
     @kb_app.command("remove")
     def kb_remove(note_id: Annotated[int, typer.Argument(metavar="ID", help="The note's number (tutor kb list).")],
                   as_json: JsonFlag = False) -> None:
         """Remove a note; answers stop citing it at once."""
-        _show(invoke("kb remove", Services(), {"id": note_id}, Caller.local()), as_json)
+        _run("kb remove", {"id": note_id}, as_json)
 
     @kb_app.command("export")
     def kb_export() -> None:
         """Print every note (with its text) as JSON."""
-        _show(invoke("kb export", Services(), {}, Caller.local()), True)
+        _run("kb export", {}, True)
 
     @app.command("gaps")
     def gaps(
@@ -83,6 +64,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Questions the bot could not answer, grouped by meaning, largest first."""
         if resolve is not None:
-            _show(invoke("gaps resolve", Services(), {"group": resolve}, Caller.local()), as_json)
+            _run("gaps resolve", {"group": resolve}, as_json)
         else:
-            _show(invoke("gaps", Services(), {"limit": limit}, Caller.local()), as_json)
+            _run("gaps", {"limit": limit}, as_json)

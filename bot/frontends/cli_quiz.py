@@ -18,7 +18,8 @@ from typing import Annotated, Any, Optional, TextIO
 import typer
 from rich.console import Console
 
-from bot.commands.registry import Caller, invoke, run_action
+from bot.commands.registry import invoke, run_action
+from bot.context import Caller
 from bot.frontends.text_render import render
 from bot.services import Services
 from tools.errors import UserInputError

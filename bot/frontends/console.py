@@ -15,8 +15,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-
-from bot.commands.registry import Attachment, Caller, CommandSpec, all_commands, invoke, run_action
+from bot.commands.registry import CommandSpec, all_commands, free_text_command, invoke, run_action
+from bot.context import Attachment, Caller
 from bot.frontends.local_files import read_local_attachment
 from bot.frontends.text_render import render, save_images
 from bot.reply import Action, Reply
@@ -36,7 +36,7 @@ def parse_line(line: str) -> tuple[CommandSpec, dict[str, str]]:
     if len(text) > MAX_LINE_CHARS:
         raise UserInputError(f"line too long ({len(text):,} characters); the limit is {MAX_LINE_CHARS:,}")
     if not text.startswith("/"):
-        text = "/ask " + text  # plain text is a question, like mentioning the bot on Discord
+        text = f"/{free_text_command().name} {text}"  # plain text is a question, like a mention on Discord
     words = text[1:].split()
     if not words:
         raise UserInputError("type a command such as /ask, /search or /help")
@@ -75,9 +75,10 @@ def handle_line(services: Services, line: str) -> Reply:
     """Run one console line; never raises (errors become error Replies)."""
     try:
         spec, args = parse_line(line)
-        files = {o.name for o in spec.options if o.type is Attachment}
-        args = {k: (read_local_attachment(Path(v)) if k in files else v) for k, v in args.items()}
-        return invoke(spec.name, services, args)
+        files = {o.name: o for o in spec.options if o.type is Attachment}
+        args = {k: (read_local_attachment(Path(v), files[k].max_bytes, files[k].file_kind) if k in files else v)
+                for k, v in args.items()}
+        return invoke(spec.name, services, args, Caller.local())
     except UserInputError as err:
         return Reply.error(str(err))
     except Exception:  # a bug: keep the console alive and give the user an id to report

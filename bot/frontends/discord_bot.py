@@ -3,19 +3,20 @@
 Every interaction is acknowledged at once (instant commands answer directly; others defer),
 work runs off the event loop (threads for retrieval, a process pool for CPU-heavy demos, with
 a hard timeout), per-user cooldowns and a per-guild cap keep a busy study session fair, and no
-message can ping anyone (``AllowedMentions.none()`` on the client and on every send).
+message can ping anyone (``AllowedMentions.none()`` on the client and on every send). What a
+command needs here (streaming, a form, an early refusal, a message menu) is read from its spec.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
 import contextlib
 import logging
-import re
 import signal
+import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 import aiohttp
@@ -23,60 +24,88 @@ import discord
 from discord import app_commands
 
 from bot.commands.registry import (
-    ACTION_PREFIX, MAX_ATTACHMENT_BYTES, Attachment, Caller, CommandSpec, bind, call_handler, resolve, run_action,
-    visible_commands,
+    CommandSpec, Option, all_commands, bind, call_handler, free_text_command, require_trusted,
+    run_action, visible_commands,
 )
-from bot.frontends.discord_render import error_text, render_reply
+from bot.context import DISCORD, MAX_ATTACHMENT_BYTES, Attachment, Caller
+from bot.frontends.discord_render import error_text, render_reply, strip_mentions
 from bot.frontends.discord_tree import build_commands
 from bot.frontends.discord_views import DYNAMIC_ITEMS, NO_MENTIONS, PagerView, reply_view
+from bot.llm.conversation import ConversationStore
+from bot.llm.streaming import Edit
 from bot.reply import Reply
 from bot.runtime.limits import Cooldowns, GuildGate, RateLimited
 from bot.runtime.runner import CommandRunner, QueueFull, ToolTimeout
 from bot.runtime.storage import Store
+from bot.runtime.tool_limits import limited_tool_runner
 from bot.services import Services
 from bot.settings import Settings
-from bot.llm.conversation import ConversationStore
-from bot.llm.streaming import throttle_edits
-from knowledge.query import is_small_talk
-from knowledge.topics import suggest_topics
-from bot.commands.knowledge_cmds import log_gap
 from tools.errors import NotAllowed, UserInputError
+from tools.text import clip
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_S = 10.0
-MENTION_RE = re.compile(r"<@!?\d+>")
-SAVE_AS_ANSWER = "Save as answer"
-TRUSTED_ONLY = frozenset({"kb add", "kb remove", "kb export", "gaps", "gaps resolve"})
+FORM_TEXT_CHARS = 4_000  # Discord's limit for a text input
+FORM_LABEL_CHARS = 45
+USER_ERRORS = (UserInputError, RateLimited, QueueFull, ToolTimeout)
+
+
+def notes_scope(guild_id: int | None, user_id: int) -> int:
+    """The namespace a Discord caller's notes, gaps and leaderboard live in: the server, or for a
+    DM a private one of the user's own. ``None`` is the console/CLI's local scope, and local notes
+    must never reach a DM."""
+    return guild_id if guild_id is not None else -int(user_id)
+
+
+def error_message(err: BaseException, what: str, user_id: int, usage: str = "", details: Any = None) -> str:
+    """What to tell the user about ``err``: a user error as it is (with the usage for bad input),
+    anything else as an apology with an id that is logged with the traceback."""
+    if isinstance(err, USER_ERRORS):
+        hint = f"\nUsage: `{usage}`" if usage and isinstance(err, UserInputError) and not isinstance(
+            err, NotAllowed) else ""
+        return f"{err}{hint}"
+    error_id = uuid.uuid4().hex[:8]
+    log.error("error id %s in %s by user %s%s", error_id, what, user_id,
+              f" with {details!r}" if details is not None else "", exc_info=err)
+    return f"Sorry, something went wrong on our side (error id `{error_id}`)."
+
+
+def _loggable(value: Any) -> Any:
+    if isinstance(value, discord.Attachment):
+        return f"<attachment {value.filename} {value.size} B>"
+    return value if not isinstance(value, str) else value[:200]
+
+
+def message_text(message: discord.Message) -> str:
+    """A message's text: its content, or the text of its embeds (the bot's own answers)."""
+    return (message.content or "").strip() or "\n\n".join(e.description for e in message.embeds if e.description)
 
 
 class TutorBot(discord.Client):
     def __init__(self, settings: Settings, services: Services | None = None) -> None:
         # A text bot: no voice, so no "PyNaCl/davey not installed" warnings at every start.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
-        intents = discord.Intents.default()
-        super().__init__(intents=intents, allowed_mentions=NO_MENTIONS)
+        super().__init__(intents=discord.Intents.default(), allowed_mentions=NO_MENTIONS)
         self.settings = settings
         self.services = services or Services(settings)
         self.tree = app_commands.CommandTree(self)
         self.tree.on_error = self.on_tree_error  # type: ignore[method-assign]
-        self.runner = CommandRunner(self.services, settings.worker_processes or None,
-                                    settings.tool_timeout_s, settings.max_queued_heavy)
+        self.runner = CommandRunner(self.services, settings.worker_processes or None, settings.tool_timeout_s,
+                                    settings.max_queued_heavy, worker_services=Services)
         self.cooldowns = Cooldowns()
         self.gate = GuildGate(settings.guild_max_heavy)
         self.store = Store(settings.database_path)
+        self.services.chat_store = self.store  # the commands' feedback and stats are this bot's records
         self._inflight: set[asyncio.Task[Any]] = set()
         self.conversations = ConversationStore.from_settings(settings)  # follow-ups in threads
-        specs = [s for s in visible_commands()
-                 if not s.name.startswith(ACTION_PREFIX) and s.extra.get("discord") != "admin"]
-        top, by_name = build_commands(specs, self.dispatch_command)
-        for cmd in top:
+        commands = build_commands(visible_commands(), self.dispatch_command, self._autocomplete)
+        for cmd in commands.top:
             self.tree.add_command(cmd)
-        explain = by_name.get("explain")
-        if explain is not None:
-            explain.autocomplete("topic")(self.autocomplete_topic)
-        self.tree.add_command(AdminGroup(self))
-        self.tree.add_command(app_commands.ContextMenu(name=SAVE_AS_ANSWER, callback=self.save_as_answer))
+        commands.admin.add_command(_sync_command(self.tree))
+        for spec in all_commands().values():
+            if spec.message_menu:
+                self.tree.add_command(app_commands.ContextMenu(name=spec.message_menu, callback=self._menu(spec)))
 
     # ----------------------------------------------------------------- lifecycle
     async def setup_hook(self) -> None:
@@ -102,17 +131,21 @@ class TutorBot(discord.Client):
         await super().close()
         self.store.close()
 
-    # ----------------------------------------------------------------- commands
-    def _cooldown(self, spec: CommandSpec) -> float:
-        return self.settings.heavy_cooldown_s if spec.heavy else self.settings.cooldown_s
+    # ----------------------------------------------------------------- who is asking
+    def caller(self, interaction: discord.Interaction) -> Caller:
+        """Who runs a command; trusted = Manage Server permission or the configured trusted role."""
+        trusted = False
+        if interaction.guild_id is not None:
+            perms = interaction.permissions
+            trusted = bool(perms and (perms.manage_guild or perms.administrator))
+            role_id = self.settings.trusted_role_id
+            roles = getattr(interaction.user, "roles", None) or ()
+            if role_id is not None and any(r.id == role_id for r in roles):
+                trusted = True
+        return Caller(interaction.user.id, notes_scope(interaction.guild_id, interaction.user.id),
+                      interaction.user.display_name, trusted, DISCORD)
 
-    async def _read_attachment(self, attachment: discord.Attachment, limit: int) -> Attachment:
-        if attachment.size > limit:
-            raise UserInputError(
-                f"{attachment.filename[:60]} is {attachment.size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB")
-        data = await attachment.read()
-        return Attachment(attachment.filename, data, attachment.content_type)
-
+    # ----------------------------------------------------------------- slash commands
     async def dispatch_command(self, interaction: discord.Interaction, spec: CommandSpec, raw: dict[str, Any]) -> None:
         task = asyncio.current_task()
         if task is not None:
@@ -121,17 +154,11 @@ class TutorBot(discord.Client):
         outcome = "ok"
         try:
             await self._run_command(interaction, spec, raw)
-        except (UserInputError, RateLimited, QueueFull, ToolTimeout) as err:
-            outcome = type(err).__name__
-            hint = f"\nUsage: `{spec.usage()}`" if isinstance(err, UserInputError) and not isinstance(
-                err, NotAllowed) else ""
-            await self.send_error(interaction, f"{err}{hint}")
-        except Exception:
-            outcome = "error"
-            error_id = uuid.uuid4().hex[:8]
-            log.exception("error id %s in /%s by user %s in guild %s with options %r", error_id, spec.name,
-                          interaction.user.id, interaction.guild_id, {k: _loggable(v) for k, v in raw.items()})
-            await self.send_error(interaction, f"Sorry, something went wrong on our side (error id `{error_id}`).")
+        except Exception as err:
+            outcome = type(err).__name__ if isinstance(err, USER_ERRORS) else "error"
+            await self.send_error(interaction, error_message(
+                err, f"/{spec.name}", interaction.user.id, spec.usage(DISCORD),
+                {k: _loggable(v) for k, v in raw.items()}))
         finally:
             if task is not None:
                 self._inflight.discard(task)
@@ -141,19 +168,22 @@ class TutorBot(discord.Client):
                                         interaction.user.id, interaction.guild_id)
 
     async def _run_command(self, interaction: discord.Interaction, spec: CommandSpec, raw: dict[str, Any]) -> None:
-        self.cooldowns.hit(interaction.user.id, "heavy" if spec.heavy else "light", self._cooldown(spec))
-        has_files = any(isinstance(v, discord.Attachment) for v in raw.values())
+        self.cooldowns.hit(interaction.user.id, "heavy" if spec.heavy else "light",
+                           self.settings.heavy_cooldown_s if spec.heavy else self.settings.cooldown_s)
         caller = self.caller(interaction)
-        if spec.name == "ask" and not is_small_talk(str(raw.get("question", ""))):
-            question = bind(spec, raw)["question"]
-            await interaction.response.defer(thinking=True)
-            await self._stream_answer(interaction, question)
+        if spec.trusted_only:  # refused at once (the handler checks too)
+            require_trusted(caller, f"use /{spec.name_on(DISCORD)}")
+        raw = {k: strip_mentions(v) if spec.option(k).rest_of_line and isinstance(v, str) else v
+               for k, v in raw.items()}
+        has_files = any(isinstance(v, discord.Attachment) for v in raw.values())
+        if spec.stream is not None:
+            kwargs = bind(spec, raw)  # bad options → ephemeral error before anything is posted
+            await interaction.response.defer(thinking=True, ephemeral=spec.ephemeral)
+            await self._show_edits(interaction, self._edits(spec, kwargs, caller, interaction.channel))
             return
-        if spec.name in TRUSTED_ONLY and not caller.is_trusted:  # refused at once (the handler checks too)
-            raise NotAllowed(f"only server admins (Manage Server) or the trusted role can use /{spec.name}")
-        if spec.name == "kb add" and "text" not in raw and "file" not in raw:
+        if spec.form and spec.form not in raw and not has_files:
             bind(spec, raw)  # a bad title or topic fails before the form opens
-            await interaction.response.send_modal(NoteModal(self, spec, raw, caller))
+            await interaction.response.send_modal(FormModal(self, spec, raw, caller))
             return
         if spec.instant and not has_files:
             reply = call_handler(spec, self.services, bind(spec, raw), caller)
@@ -162,40 +192,48 @@ class TutorBot(discord.Client):
         with self.gate.slot(interaction.guild_id) if spec.heavy else contextlib.nullcontext():
             if not has_files:
                 kwargs = bind(spec, raw)  # bad options → ephemeral error before anything is posted
-            await interaction.response.defer(thinking=True, ephemeral=bool(spec.extra.get("ephemeral")))
+            await interaction.response.defer(thinking=True, ephemeral=spec.ephemeral)
             if has_files:
-                limit = min(MAX_ATTACHMENT_BYTES, interaction.filesize_limit or MAX_ATTACHMENT_BYTES)
-                raw = {k: (await self._read_attachment(v, limit) if isinstance(v, discord.Attachment) else v)
-                       for k, v in raw.items()}
+                raw = {k: (await self._read_attachment(v, spec.option(k), interaction.filesize_limit)
+                           if isinstance(v, discord.Attachment) else v) for k, v in raw.items()}
                 kwargs = bind(spec, raw)
             if spec.wants_caller:
                 kwargs["caller"] = caller
             reply = await self.runner.run(spec, kwargs)
         await self.send_reply(interaction, reply, deferred=True)
 
-    async def _run_tool(self, spec: CommandSpec, kwargs: dict[str, Any]) -> Reply:
-        """A demo the LLM asked for: same pool, timeout and per-guild cap as a slash command."""
-        return await self.runner.run(spec, kwargs)
+    async def _read_attachment(self, attachment: discord.Attachment, option: Option,
+                               upload_limit: int | None) -> Attachment:
+        limit = min(option.max_bytes, MAX_ATTACHMENT_BYTES, upload_limit or MAX_ATTACHMENT_BYTES)
+        if attachment.size > limit:
+            raise UserInputError(
+                f"{attachment.filename[:60]} is {attachment.size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB")
+        return Attachment(attachment.filename, await attachment.read(), attachment.content_type)
 
-    async def _answer_events(self, question: str, channel: Any, guild_id: int | None = None):
-        """The answer as a stream of edits; in a thread, earlier turns are the context. The
-        guild's server notes are evidence too; an abstained answer goes to the gap log."""
+    async def _edits(self, spec: CommandSpec, kwargs: dict[str, Any], caller: Caller, channel: Any) -> AsyncIterator[Edit]:
+        """A command's reply as message edits: streamed by its ``stream`` handler (in a thread,
+        the thread's earlier turns are the context), else one final edit from the runner."""
+        if spec.stream is None:
+            reply = await self.runner.run(spec, {**kwargs, "caller": caller} if spec.wants_caller else kwargs)
+            yield Edit(reply.text, final=True, reply=reply)
+            return
         key = channel.id if isinstance(channel, discord.Thread) else None
         history = self.conversations.history(key) if key is not None else ()
-        backend = await asyncio.to_thread(lambda: self.services.answer_backend)
-        extra: dict[str, Any] = {"guild_id": guild_id} if guild_id is not None else {}
-        async for edit in throttle_edits(backend.stream_answer(question, history, run_tool=self._run_tool, **extra)):
-            if edit.final and key is not None and edit.result is not None and not edit.result.answer.abstained:
-                self.conversations.record(key, question, edit.result.answer.text)
-            if edit.final and edit.result is not None and edit.result.answer.abstained:
-                await asyncio.to_thread(log_gap, self.services, guild_id, question, edit.result.answer.best_score)
+        run_tool = limited_tool_runner(  # the model's demos take the limits of /plot and /demo
+            self.runner.run, cooldowns=self.cooldowns, gate=self.gate, user_id=caller.user_id,
+            guild_id=getattr(getattr(channel, "guild", None), "id", None),
+            heavy_cooldown_s=self.settings.heavy_cooldown_s)
+        async for edit in spec.stream(self.services, caller=caller, history=history, run_tool=run_tool,
+                                      **kwargs):
+            result = edit.result
+            if edit.final and key is not None and result is not None and not result.answer.abstained:
+                self.conversations.record(key, result.answer.question, result.answer.text)
             yield edit
 
-    async def _stream_answer(self, interaction: discord.Interaction, question: str) -> None:
-        """/ask: the message is edited as the answer arrives (≤ 1 edit/s), then replaced by the
-        final embed with sources and buttons. Extractive answers arrive in one final edit."""
-        async for edit in self._answer_events(question, interaction.channel,
-                                              notes_scope(interaction.guild_id, interaction.user.id)):
+    async def _show_edits(self, interaction: discord.Interaction, edits: AsyncIterator[Edit]) -> None:
+        """The deferred message is edited as the answer arrives (≤ 1 edit/s), then replaced by the
+        final embed with sources and buttons."""
+        async for edit in edits:
             if edit.final:
                 assert edit.reply is not None
                 await self.send_reply(interaction, edit.reply, deferred=True)
@@ -203,19 +241,65 @@ class TutorBot(discord.Client):
                 await interaction.edit_original_response(content=edit.preview(), allowed_mentions=NO_MENTIONS)
 
     async def run_action(self, interaction: discord.Interaction, command: str, payload: str) -> None:
-        """A persistent action button was pressed (see :class:`bot.reply.Action`)."""
+        """A persistent button was pressed (see :class:`bot.reply.Action`)."""
         try:
             self.cooldowns.hit(interaction.user.id, "action", min(1.0, self.settings.cooldown_s))
             reply = await asyncio.to_thread(run_action, command, payload, self.services, self.caller(interaction))
             await self.send_reply(interaction, reply, deferred=False)
-        except (UserInputError, RateLimited) as err:
-            await self.send_error(interaction, str(err))
-        except Exception:
-            error_id = uuid.uuid4().hex[:8]
-            log.exception("error id %s in action %s:%s by user %s", error_id, command, payload, interaction.user.id)
-            await self.send_error(interaction, f"Sorry, something went wrong on our side (error id `{error_id}`).")
+        except Exception as err:
+            await self.send_error(interaction, error_message(err, f"action {command}:{payload}", interaction.user.id))
 
+    def _menu(self, spec: CommandSpec):  # noqa: ANN202 - a ContextMenu callback
+        async def callback(interaction: discord.Interaction, message: discord.Message) -> None:
+            await self.run_message_menu(interaction, message, spec)
+
+        return callback
+
+    async def run_message_menu(self, interaction: discord.Interaction, message: discord.Message,
+                               spec: CommandSpec) -> None:
+        """A message menu entry: the command gets the message's text and the text it replies to."""
+        caller = self.caller(interaction)
+        try:
+            if spec.server_only and interaction.guild_id is None:
+                raise UserInputError(f"{spec.message_menu} works in a server channel, not in direct messages")
+            if spec.trusted_only:
+                require_trusted(caller, f"use {spec.message_menu}")
+            question = await self._replied_to(message)
+            raw = {"message": message_text(message),
+                   "replied_to": strip_mentions(question.content) if question is not None else None}
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            reply = await asyncio.to_thread(call_handler, spec, self.services, bind(spec, raw), caller)
+            await self.send_reply(interaction, reply, deferred=True)
+        except Exception as err:
+            await self.send_error(interaction, error_message(err, spec.message_menu, interaction.user.id))
+
+    async def _replied_to(self, message: discord.Message) -> discord.Message | None:
+        ref = message.reference
+        if ref is None or ref.message_id is None:
+            return None
+        if isinstance(ref.resolved, discord.Message):
+            return ref.resolved
+        with contextlib.suppress(discord.HTTPException):
+            return await message.channel.fetch_message(ref.message_id)
+        return None
+
+    def _autocomplete(self, option: Option):  # noqa: ANN202 - an autocomplete callback
+        async def suggest(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+            assert option.suggest is not None
+            return [app_commands.Choice(name=clip(label, 100), value=value)
+                    for label, value in option.suggest(self.services, current)]
+
+        return suggest
+
+    # ----------------------------------------------------------------- sending
     async def send_reply(self, interaction: discord.Interaction, reply: Reply, deferred: bool) -> None:
+        if reply.notice:  # a one-line acknowledgement: plain text
+            if deferred:
+                await interaction.followup.send(reply.text, ephemeral=reply.ephemeral, allowed_mentions=NO_MENTIONS)
+            else:
+                await interaction.response.send_message(reply.text, ephemeral=reply.ephemeral,
+                                                        allowed_mentions=NO_MENTIONS)
+            return
         rendered = render_reply(reply, interaction.filesize_limit)
         view = await self._buttons_for(reply, reply.title, interaction.user.id, interaction.guild_id)
         if view is None and len(rendered.pages) > 1:
@@ -258,111 +342,30 @@ class TutorBot(discord.Client):
         if isinstance(error, app_commands.TransformerError | app_commands.CheckFailure):
             await self.send_error(interaction, str(error))
             return
-        error_id = uuid.uuid4().hex[:8]
-        log.error("error id %s in app command %s", error_id, getattr(interaction.command, "qualified_name", "?"),
-                  exc_info=error)
-        await self.send_error(interaction, f"Sorry, something went wrong on our side (error id `{error_id}`).")
-
-    async def autocomplete_topic(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=a.title[:100], value=a.slug)
-                for a in suggest_topics(self.services.articles, current)]
-
-    # ----------------------------------------------------------------- server notes, gap log
-    def caller(self, interaction: discord.Interaction) -> Caller:
-        """Who runs a command; trusted = Manage Server permission or the configured trusted role."""
-        trusted = False
-        if interaction.guild_id is not None:
-            perms = interaction.permissions
-            trusted = bool(perms and (perms.manage_guild or perms.administrator))
-            role_id = self.settings.trusted_role_id
-            roles = getattr(interaction.user, "roles", None) or ()
-            if role_id is not None and any(r.id == role_id for r in roles):
-                trusted = True
-        return Caller(interaction.user.id, notes_scope(interaction.guild_id, interaction.user.id),
-                      interaction.user.display_name, trusted)
-
-    async def log_downvote(self, answer_id: str, guild_id: int | None) -> None:
-        """A 👎 on an answer: its question goes to the gap log (once per answer)."""
-        stored = await asyncio.to_thread(self.store.get_answer, answer_id)
-        if stored is None:
-            return
-
-        def record() -> None:
-            best = self.services.kb.search(stored.question, k=1, guild_id=guild_id).best_dense
-            log_gap(self.services, guild_id, stored.question, best, "downvote", answer_id)
-
-        await asyncio.to_thread(record)
-
-    async def save_as_answer(self, interaction: discord.Interaction, message: discord.Message) -> None:
-        """Message menu "Save as answer" (trusted only): on a reply to a question, store the
-        question and this answer as a server note and resolve the gap groups it answers."""
-        caller = self.caller(interaction)
-        try:
-            if interaction.guild_id is None:
-                raise UserInputError("server notes belong to a server; use this in a server channel")
-            if not caller.is_trusted:
-                raise NotAllowed("only server admins (Manage Server) or the trusted role can save answers")
-            question_message = await self._replied_to(message)
-            if question_message is None:
-                raise UserInputError("use Save as answer on a reply to a question (the reply is the answer)")
-            question = " ".join(MENTION_RE.sub(" ", question_message.content or "").split())
-            answer = (message.content or "").strip() or "\n\n".join(
-                e.description for e in message.embeds if e.description)
-            if not question or not answer.strip():
-                raise UserInputError("I couldn't read the question or the answer text of those messages")
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            title = question if len(question) <= 100 else question[:99].rstrip() + "…"
-            text = f"Q: {question}\n\nA: {answer.strip()}"
-
-            def save() -> tuple[Any, list[Any]]:
-                from bot.commands.notes_cmds import save_note
-
-                note = save_note(self.services, caller, title, text, None, "the answer")
-                resolved = self.services.gaps.resolve_matching(interaction.guild_id, question, note.id)
-                return note, resolved
-
-            note, resolved = await asyncio.to_thread(save)
-            done = f" and resolved {sum(g.count for g in resolved)} logged question(s)" if resolved else ""
-            await interaction.followup.send(
-                f"Saved as server note #{note.id} “{note.title}”{done}. `/ask` cites it from now on.",
-                ephemeral=True, allowed_mentions=NO_MENTIONS)
-        except (UserInputError, RateLimited) as err:
-            await self.send_error(interaction, str(err))
-        except Exception:
-            error_id = uuid.uuid4().hex[:8]
-            log.exception("error id %s in Save as answer by user %s", error_id, interaction.user.id)
-            await self.send_error(interaction, f"Sorry, something went wrong on our side (error id `{error_id}`).")
-
-    async def _replied_to(self, message: discord.Message) -> discord.Message | None:
-        ref = message.reference
-        if ref is None or ref.message_id is None:
-            return None
-        if isinstance(ref.resolved, discord.Message):
-            return ref.resolved
-        with contextlib.suppress(discord.HTTPException):
-            return await message.channel.fetch_message(ref.message_id)
-        return None
+        what = f"app command {getattr(interaction.command, 'qualified_name', '?')}"
+        await self.send_error(interaction, error_message(error, what, interaction.user.id))
 
     # ----------------------------------------------------------------- mentions
     async def on_message(self, message: discord.Message) -> None:
+        """A message that mentions the bot goes to the free-text command (``/ask``), answered in a reply."""
         if message.author.bot or self.user is None or self.user not in message.mentions:
             return
-        question = " ".join(MENTION_RE.sub(" ", message.content).split())
-        if not question:
+        text = strip_mentions(message.content)
+        if not text:
             await message.reply("Ask me a question after the mention, or type `/help`.", mention_author=False,
                                 allowed_mentions=NO_MENTIONS)
             return
         try:
             self.cooldowns.hit(message.author.id, "light", self.settings.cooldown_s)
-            question = bind(resolve("ask"), {"question": question})["question"]
-            if is_small_talk(question):
-                await message.reply("Hi! Ask me a concept question after the mention, or type `/help`.",
-                                    mention_author=False, allowed_mentions=NO_MENTIONS)
-                return
+            spec = free_text_command()
+            target = next(o for o in spec.options if o.rest_of_line)
+            kwargs = bind(spec, {target.name: text})
+            guild_id = message.guild.id if message.guild else None
+            caller = Caller(message.author.id, notes_scope(guild_id, message.author.id),
+                            getattr(message.author, "display_name", ""), False, DISCORD)
             sent: discord.Message | None = None
             async with message.channel.typing():
-                scope = notes_scope(message.guild.id if message.guild else None, message.author.id)
-                async for edit in self._answer_events(question, message.channel, scope):
+                async for edit in self._edits(spec, kwargs, caller, message.channel):
                     if not edit.final:
                         if sent is None:
                             sent = await message.reply(edit.preview(), mention_author=False,
@@ -370,110 +373,64 @@ class TutorBot(discord.Client):
                         else:
                             await sent.edit(content=edit.preview(), allowed_mentions=NO_MENTIONS)
                         continue
-                    reply = edit.reply
-                    assert reply is not None
-                    rendered = render_reply(reply)
-                    view = await self._buttons_for(reply, question, message.author.id,
-                                                   message.guild.id if message.guild else None)
-                    files = rendered.files
+                    assert edit.reply is not None
+                    rendered = render_reply(edit.reply)
+                    view = await self._buttons_for(edit.reply, kwargs[target.name], message.author.id, guild_id)
                     if sent is None:
-                        await message.reply(embed=rendered.first, files=files, view=view, mention_author=False,
-                                            allowed_mentions=NO_MENTIONS)
+                        await message.reply(embed=rendered.first, files=rendered.files, view=view,
+                                            mention_author=False, allowed_mentions=NO_MENTIONS)
                     else:
-                        await sent.edit(content=None, embed=rendered.first, attachments=files, view=view,
+                        await sent.edit(content=None, embed=rendered.first, attachments=rendered.files, view=view,
                                         allowed_mentions=NO_MENTIONS)
-        except (UserInputError, RateLimited) as err:
-            await message.reply(error_text(str(err)), mention_author=False, allowed_mentions=NO_MENTIONS)
-        except Exception:
-            error_id = uuid.uuid4().hex[:8]
-            log.exception("error id %s answering a mention from user %s", error_id, message.author.id)
-            await message.reply(error_text(f"Sorry, something went wrong (error id `{error_id}`)."),
+        except Exception as err:
+            await message.reply(error_text(error_message(err, "a mention", message.author.id)),
                                 mention_author=False, allowed_mentions=NO_MENTIONS)
 
 
-def notes_scope(guild_id: int | None, user_id: int) -> int:
-    """The namespace a Discord caller's notes, gaps and leaderboard live in: the server, or for a
-    DM a private one of the user's own. ``None`` is the console/CLI's local scope, and local notes
-    must never reach a DM."""
-    return guild_id if guild_id is not None else -int(user_id)
+def _form_title(spec: CommandSpec) -> str:
+    return clip(spec.summary.split(" (")[0], FORM_LABEL_CHARS)
 
 
-def _loggable(value: Any) -> Any:
-    if isinstance(value, discord.Attachment):
-        return f"<attachment {value.filename} {value.size} B>"
-    return value if not isinstance(value, str) else value[:200]
-
-
-class NoteModal(discord.ui.Modal):
-    """``/kb add`` with neither text nor file: a form to type or paste the note."""
+class FormModal(discord.ui.Modal):
+    """A command's ``form`` option typed in a form, when the slash command left it (and any file) out."""
 
     def __init__(self, bot: TutorBot, spec: CommandSpec, raw: dict[str, Any], caller: Caller) -> None:
-        super().__init__(title="Add a server note", timeout=900, custom_id="tutor:kb-add")
+        super().__init__(title=_form_title(spec), timeout=900, custom_id=f"tutor:{spec.name.replace(' ', '-')}")
+        assert spec.form is not None
         self.bot, self.spec, self.raw, self.caller = bot, spec, raw, caller
+        option = spec.option(spec.form)
         self.text: discord.ui.TextInput[Any] = discord.ui.TextInput(
-            label="Note (Markdown or plain text)", style=discord.TextStyle.paragraph, max_length=4000,
-            custom_id="text", placeholder="The answer students should get, in your words")
+            label=clip(option.description, FORM_LABEL_CHARS), style=discord.TextStyle.paragraph,
+            max_length=min(option.max_length or FORM_TEXT_CHARS, FORM_TEXT_CHARS), custom_id=option.name)
         self.add_item(self.text)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
+        assert self.spec.form is not None
         try:
-            kwargs = bind(self.spec, {**self.raw, "text": self.text.value})
+            kwargs = bind(self.spec, {**self.raw, self.spec.form: self.text.value})
             await interaction.response.defer(ephemeral=True, thinking=True)
             reply = await asyncio.to_thread(call_handler, self.spec, self.bot.services, kwargs, self.caller)
             await self.bot.send_reply(interaction, reply, deferred=True)
-        except UserInputError as err:
-            await self.bot.send_error(interaction, str(err))
-        except Exception:
-            error_id = uuid.uuid4().hex[:8]
-            log.exception("error id %s in the /kb add form by user %s", error_id, interaction.user.id)
-            await self.bot.send_error(interaction, f"Sorry, something went wrong on our side (error id `{error_id}`).")
+        except Exception as err:
+            await self.bot.send_error(interaction, error_message(err, f"the /{self.spec.name} form", interaction.user.id))
 
 
-class AdminGroup(app_commands.Group):
-    """Server-admin commands: hidden from members without Manage Server, and checked again here."""
-
-    def __init__(self, bot: TutorBot) -> None:
-        super().__init__(name="admin", description="Bot administration (Manage Server permission)",
-                         default_permissions=discord.Permissions(manage_guild=True), guild_only=True)
-        self.bot = bot
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if not interaction.permissions.manage_guild:
-            raise app_commands.CheckFailure("this command needs the Manage Server permission")
-        return True
+def _sync_command(tree: app_commands.CommandTree) -> app_commands.Command:
+    """``/admin sync``: Discord's own housekeeping, so it is the one command not in the registry."""
 
     @app_commands.command(name="sync", description="Sync slash commands to this server or globally")
     @app_commands.describe(scope="guild = this server now; global = every server (can take an hour)")
-    async def sync(self, interaction: discord.Interaction, scope: Literal["guild", "global"] = "guild") -> None:
+    async def sync(interaction: discord.Interaction, scope: Literal["guild", "global"] = "guild") -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         if scope == "global":
-            synced = await self.bot.tree.sync()
+            synced = await tree.sync()
         else:
             guild = discord.Object(id=interaction.guild_id)  # guild_only: never None
-            self.bot.tree.copy_global_to(guild=guild)
-            synced = await self.bot.tree.sync(guild=guild)
+            tree.copy_global_to(guild=guild)
+            synced = await tree.sync(guild=guild)
         await interaction.followup.send(f"Synced {len(synced)} commands ({scope}).", ephemeral=True)
 
-    @app_commands.command(name="gaps", description="Questions the bot could not answer, grouped by meaning")
-    @app_commands.describe(limit="How many groups (1-25)")
-    async def gaps(self, interaction: discord.Interaction, limit: app_commands.Range[int, 1, 25] = 10) -> None:
-        await self.bot.dispatch_command(interaction, resolve("gaps"), {"limit": limit})
-
-    @app_commands.command(name="gaps-resolve", description="Mark a group of unanswered questions resolved")
-    @app_commands.describe(group="The group's number, from /admin gaps")
-    async def gaps_resolve(self, interaction: discord.Interaction, group: app_commands.Range[int, 1]) -> None:
-        await self.bot.dispatch_command(interaction, resolve("gaps resolve"), {"group": group})
-
-    @app_commands.command(name="stats", description="Usage and feedback over the last 7 days")
-    async def stats(self, interaction: discord.Interaction) -> None:
-        data = await asyncio.to_thread(self.bot.store.stats)
-        lines = [f"Users: {data['users']} · 👍 {data['votes_up']} · 👎 {data['votes_down']}",
-                 f"Heavy demos running now: {self.bot.runner.queued}", ""]
-        for row in data["commands"][:15]:
-            lines.append(f"`/{row['command']}` — {row['count']} uses, avg {row['avg_ms']:.0f} ms, "
-                         f"{row['errors']} errors")
-        embed = discord.Embed(title="Tutor bot stats (7 days)", description="\n".join(lines)[:4000])
-        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    return sync
 
 
 async def _serve(settings: Settings) -> None:

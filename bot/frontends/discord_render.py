@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import discord
 
 from bot.reply import Reply
+from tools.text import clip
 
 PAGE_CHARS = 3_500
 TITLE_CHARS = 256
@@ -29,9 +30,12 @@ COLOUR_ABSTAIN = discord.Colour.from_rgb(250, 168, 26)
 COLOUR_ERROR = discord.Colour.from_rgb(237, 66, 69)
 
 
-def clip(text: str, limit: int) -> str:
-    text = text or ""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+_MENTION = re.compile(r"<(?:@[!&]?|#)\d+>|@(?:everyone|here)")
+
+
+def strip_mentions(text: str | None) -> str:
+    """Text a user typed, without Discord's mention syntax (users, roles, channels, @everyone)."""
+    return " ".join(_MENTION.sub(" ", text or "").split())
 
 
 def split_pages(text: str, limit: int = PAGE_CHARS) -> list[str]:

@@ -6,13 +6,12 @@ import asyncio
 
 import discord
 
+from bot.frontends.discord_bot import TutorBot
 from bot.settings import Settings
 from tools.errors import UserInputError
 
 
 async def _sync(settings: Settings, guild_id: int | None) -> int:
-    from bot.frontends.discord_bot import TutorBot
-
     bot = TutorBot(settings)
     try:
         await bot.login(settings.discord_token.get_secret_value())  # type: ignore[union-attr]

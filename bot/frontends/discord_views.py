@@ -1,26 +1,27 @@
-"""Buttons: page through long replies, show an answer's passages, vote 👍/👎.
+"""Buttons: page through long replies, show an answer's passages, vote 👍/👎, press an action.
 
 The answer buttons are :class:`discord.ui.DynamicItem` s whose ``custom_id`` carries the
 answer id (``tutor:passages:<id>``, ``tutor:vote:up:<id>``); the bot registers the classes at
-start, so buttons on messages sent before a restart keep working. Answers and votes live in
-SQLite (see :mod:`bot.runtime.storage`).
+start, so buttons on messages sent before a restart keep working. Answers live in SQLite (see
+:mod:`bot.runtime.storage`); a vote, like every action button, runs a command through the bot.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.frontends.discord_render import COLOUR_OK, FIELD_VALUE_CHARS, PAGE_CHARS, clip
+from bot.commands.feedback_cmds import VOTE_COMMAND
+from bot.frontends.discord_render import COLOUR_OK, FIELD_VALUE_CHARS, PAGE_CHARS
+from bot.reply import Action
+from tools.text import clip
 
 if TYPE_CHECKING:
     from bot.runtime.storage import Store
 
-log = logging.getLogger(__name__)
 NO_MENTIONS = discord.AllowedMentions.none()
 PAGER_TIMEOUT_S = 900
 
@@ -86,40 +87,6 @@ class PassagesButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
-class VoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"tutor:vote:(?P<vote>up|down):(?P<id>[0-9a-f]{6,32})"):
-    def __init__(self, answer_id: str, vote: str) -> None:
-        super().__init__(discord.ui.Button(
-            emoji="👍" if vote == "up" else "👎", style=discord.ButtonStyle.secondary,
-            custom_id=f"tutor:vote:{vote}:{answer_id}"))
-        self.answer_id = answer_id
-        self.vote = vote
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button[Any],
-                             match: re.Match[str], /) -> "VoteButton":
-        return cls(match["id"], match["vote"])
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        store = _store(interaction)
-        value = 1 if self.vote == "up" else -1
-        known = await asyncio.to_thread(store.vote, self.answer_id, interaction.user.id, value)
-        if not known:
-            await interaction.response.send_message("I can't find that answer any more.", ephemeral=True)
-            return
-        up, down = await asyncio.to_thread(store.votes, self.answer_id)
-        await interaction.response.send_message(
-            f"Thanks for the feedback! This answer has 👍 {up} · 👎 {down}.", ephemeral=True,
-            allowed_mentions=NO_MENTIONS)
-        if value < 0:  # a 👎 answer is a gap in what we know: log its question
-            try:
-                from bot.frontends.discord_bot import notes_scope
-
-                await interaction.client.log_downvote(  # type: ignore[attr-defined]
-                    self.answer_id, notes_scope(interaction.guild_id, interaction.user.id))
-            except Exception:
-                log.warning("could not log a downvoted answer as a gap", exc_info=True)
-
-
 _STYLES = {
     "primary": discord.ButtonStyle.primary,
     "secondary": discord.ButtonStyle.secondary,
@@ -133,9 +100,12 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
     """A :class:`bot.reply.Action` as a persistent button: the custom_id carries the command and
     payload, so it works after a restart; pressing it runs the action through the command layer."""
 
-    def __init__(self, command: str, payload: str, label: str = "…", style: str = "secondary") -> None:
-        super().__init__(discord.ui.Button(label=clip(label, 80), style=_STYLES.get(style, discord.ButtonStyle.secondary),
-                                           custom_id=f"tutor:act:{command}:{payload}"))
+    def __init__(self, command: str, payload: str, label: str | None = "…", style: str = "secondary",
+                 emoji: str | None = None, custom_id: str | None = None) -> None:
+        super().__init__(discord.ui.Button(
+            label=clip(label, 80) if label else None, emoji=emoji,
+            style=_STYLES.get(style, discord.ButtonStyle.secondary),
+            custom_id=custom_id or f"tutor:act:{command}:{payload}"))
         self.command = command
         self.payload = payload
 
@@ -148,7 +118,20 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         await interaction.client.run_action(interaction, self.command, self.payload)  # type: ignore[attr-defined]
 
 
-def reply_view(answer_id: str | None, actions: tuple[Any, ...] = ()) -> discord.ui.View | None:
+class VoteButton(ActionButton, template=r"tutor:vote:(?P<vote>up|down):(?P<id>[0-9a-f]{6,32})"):
+    """👍 / 👎 under an answer: runs the vote action (its custom_id predates action buttons)."""
+
+    def __init__(self, answer_id: str, vote: str) -> None:
+        super().__init__(VOTE_COMMAND, f"{vote}:{answer_id}", None, emoji="👍" if vote == "up" else "👎",
+                         custom_id=f"tutor:vote:{vote}:{answer_id}")
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button[Any],
+                             match: re.Match[str], /) -> "VoteButton":
+        return cls(match["id"], match["vote"])
+
+
+def reply_view(answer_id: str | None, actions: tuple[Action, ...] = ()) -> discord.ui.View | None:
     """Persistent buttons for a reply: answer tools (passages, votes) and the reply's actions."""
     if not answer_id and not actions:
         return None

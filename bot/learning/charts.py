@@ -10,6 +10,7 @@ from matplotlib.patches import Patch
 
 from bot.learning.progress import CHART_DAYS, MASTERY_SHARE, Progress
 from tools.plotting import figure_to_png, house_style, new_figure
+from tools.text import clip
 
 _RENDER_LOCK = threading.Lock()  # handlers run in threads; rc_context edits global rcParams
 MASTERED_COLOUR = "#2e7d32"
@@ -20,7 +21,7 @@ MAX_LABEL_CHARS = 30
 
 
 def _label(title: str, step: int | None) -> str:
-    short = title if len(title) <= MAX_LABEL_CHARS else title[: MAX_LABEL_CHARS - 1] + "…"
+    short = clip(title, MAX_LABEL_CHARS)
     return f"{step}. {short}" if step else short
 
 

@@ -2,10 +2,8 @@
 
 A question is *learned* while its FSRS card is in the Review state (answered right and not
 forgotten since); a topic is *mastered* when at least :data:`MASTERY_SHARE` of its bank is
-learned. Days are UTC days; the leaderboard week starts on Monday 00:00 UTC.
-
-:func:`progress_lines` is the hook for ``/roadmap``: a few Markdown lines showing the caller's
-progress along the roadmap order.
+learned. Days are UTC days; the leaderboard week starts on Monday 00:00 UTC. How progress reads
+in a reply is :mod:`bot.commands.learning_replies`.
 """
 
 from __future__ import annotations
@@ -14,15 +12,12 @@ import math
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bot.learning.store import LearningStore, store_for
+from bot.learning.store import LearningStore
 from knowledge.corpus import Article
 from knowledge.quiz_bank import load_bank
 from knowledge.topics import ROADMAP
-
-if TYPE_CHECKING:
-    from bot.commands.registry import Caller
 
 MASTERY_SHARE = 0.8
 CHART_DAYS = 14
@@ -138,35 +133,3 @@ def compute_progress(store: LearningStore, user_id: int, articles: list[Article]
     return Progress(topics=tuple(topics), due_total=sum(row.card.due <= now for row in cards),
                     next_due=min(future) if future else None, streak_days=streak(store.answer_days(user_id), today),
                     answered_total=answered_total, correct_total=correct_total, daily=daily)
-
-
-def summary_line(progress: Progress) -> str:
-    parts = [f"{progress.mastered_count} of {len(progress.topics)} topics mastered"]
-    if progress.due_total:
-        parts.append(f"{progress.due_total} review{'s' if progress.due_total != 1 else ''} due (`/review`)")
-    else:
-        parts.append("no reviews due")
-    parts.append(f"{progress.streak_days}-day streak" if progress.streak_days else "no current streak")
-    return " · ".join(parts)
-
-
-def topic_line(topic: TopicProgress) -> str:
-    mark = "✅" if topic.mastered else ("📘" if topic.seen else "▫️")
-    status = "mastered" if topic.mastered else f"{topic.needed} needed to master"
-    due = f", {topic.due} due" if topic.due else ""
-    return f"{mark} **{topic.title}** — {topic.learned}/{topic.bank_size} learned ({status}{due})"
-
-
-def progress_lines(services: Any, caller: "Caller") -> list[str]:
-    """A few Markdown lines for ``/roadmap``: the caller's progress along the study order."""
-    progress = compute_progress(store_for(services), caller.user_id, services.articles)
-    first = next((t for t in progress.topics if t.bank_size), None)
-    if progress.answered_total == 0:
-        start = f" — start with `/quiz {first.slug}`" if first else ""
-        return [f"**Your progress:** no quiz answers yet{start}."]
-    lines = [f"**Your progress:** {summary_line(progress)}"]
-    lines += [topic_line(t) for t in progress.topics if t.seen]
-    nxt = progress.next_topic
-    if nxt is not None:
-        lines.append(f"Next up: `/quiz {nxt.slug}`")
-    return lines

@@ -8,6 +8,7 @@ thread history in a :class:`ConversationStore`.
 
 from bot.llm.backend import (
     AnswerBackend, AnswerResult, ExtractiveBackend, OpenAIChatBackend, ToolRun, ToolRunner, build_backend,
+    thread_tool_runner,
 )
 from bot.llm.citations import CitationReport, strip_citations, verify_citations
 from bot.llm.conversation import Conversation, ConversationStore, Turn, select_history
@@ -19,5 +20,5 @@ __all__ = [
     "AnswerBackend", "AnswerResult", "CitationReport", "Conversation", "ConversationStore", "Edit",
     "EditThrottle", "ExtractiveBackend", "Final", "OpenAIChatBackend", "StreamEvent", "TextDelta",
     "ToolFinished", "ToolRun", "ToolRunner", "ToolStarted", "Turn", "build_backend", "select_history",
-    "strip_citations", "throttle_edits", "verify_citations",
+    "strip_citations", "thread_tool_runner", "throttle_edits", "verify_citations",
 ]

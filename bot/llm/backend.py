@@ -33,18 +33,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from bot.commands.registry import call_handler
 from bot.llm.citations import CitationReport, CitationRewriter, verify_citations
 from bot.llm.conversation import DEFAULT_HISTORY_TURNS, Turn, make_turn, select_history
 from bot.llm.prompt import Prompt, build_prompt
 from bot.llm.streaming import Final, StreamEvent, TextDelta, ToolFinished, ToolStarted, cancel_task
+from bot.llm.tools_schema import ToolArgumentError, ToolCatalog
 from bot.reply import Image, Reply, Table
 from knowledge.answerer import Answer, Citation, ExtractiveAnswerer
 from knowledge.query import MAX_QUERY_CHARS, validate_query
 from tools.errors import UserInputError
+from tools.text import clip
 
 if TYPE_CHECKING:
     from bot.commands.registry import CommandSpec
-    from bot.llm.tools_schema import ToolCatalog
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +141,16 @@ class AnswerBackend(Protocol):
         ...
 
 
+def thread_tool_runner(services: Any, timeout_s: float) -> ToolRunner:
+    """Run the demos the model asks for in a worker thread, each within ``timeout_s`` (what the
+    CLI and the console use; the Discord bot runs them in its process pool instead)."""
+
+    async def run(spec: CommandSpec, kwargs: dict[str, Any]) -> Reply:
+        return await asyncio.wait_for(asyncio.to_thread(call_handler, spec, services, kwargs), timeout_s)
+
+    return run
+
+
 def followup_query(question: str, history: Sequence[Turn]) -> str:
     """A retrieval query for a follow-up ("and why is that?"): the previous question + this one."""
     if not history:
@@ -152,12 +165,9 @@ def retrieve(answerer: ExtractiveAnswerer, question: str, history: Sequence[Turn
     is retried together with the thread's previous question; without history this is exactly
     ``answerer.answer(question)``. ``guild_id`` selects whose server notes are searched too."""
 
-    def ask(text: str) -> Answer:
-        return answerer.answer(text) if guild_id is None else answerer.answer(text, guild_id=guild_id)
-
-    answer = ask(question)
+    answer = answerer.answer(question, guild_id=guild_id)
     if answer.abstained and history:
-        alternative = ask(followup_query(question, history))
+        alternative = answerer.answer(followup_query(question, history), guild_id=guild_id)
         if not alternative.abstained:
             return replace(alternative, question=question)
     return answer
@@ -209,16 +219,11 @@ class _Exchange:
     first_token_at: float | None = None
 
 
-def _clip(text: str, limit: int) -> str:
-    text = (text or "").strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def _clip_data(data: Any, limit: int = TOOL_DATA_CHARS) -> Any:
     try:
         encoded = json.dumps(data, default=str)
     except (TypeError, ValueError):
-        return _clip(str(data), limit)
+        return clip(str(data).strip(), limit)
     if len(encoded) <= limit:
         return json.loads(encoded)
     return encoded[: limit - 12] + "…(truncated)"
@@ -243,12 +248,12 @@ class OpenAIChatBackend:
 
     def __init__(self, answerer: ExtractiveAnswerer, *, base_url: str, model: str, api_key: str | None = None,
                  timeout_s: float = 30.0, max_tokens: int = 600, history_turns: int = DEFAULT_HISTORY_TURNS,
-                 services: Any = None, tools: "ToolCatalog | bool | None" = True, tool_timeout_s: float = 60.0,
-                 max_retries: int = 1, temperature: float = TEMPERATURE) -> None:
+                 run_tool: ToolRunner | None = None, tools: ToolCatalog | bool | None = True,
+                 tool_timeout_s: float = 60.0, max_retries: int = 1, temperature: float = TEMPERATURE) -> None:
+        """``run_tool(spec, kwargs) -> Reply`` runs a demo the model asked for when the caller of
+        :meth:`stream_answer` gives none (without either, the model is offered no tools)."""
         if tools is True:
-            from bot.llm.tools_schema import ToolCatalog
-
-            tools = ToolCatalog.from_registry()
+            tools = ToolCatalog.from_registry() if run_tool is not None else None
         self.answerer = answerer
         self.base_url = base_url
         self.model = model
@@ -256,7 +261,7 @@ class OpenAIChatBackend:
         self.timeout_s = timeout_s
         self.max_tokens = max_tokens
         self.history_turns = history_turns
-        self.services = services
+        self.run_tool = run_tool
         self.tools: ToolCatalog | None = tools or None
         self.tool_schemas = self.tools.schemas() if self.tools else []
         self.tools_supported = True  # turned off when the server says the model can't use tools
@@ -307,8 +312,8 @@ class OpenAIChatBackend:
     async def stream_answer(self, question: str, history: Sequence[Turn] = (), *,
                             run_tool: ToolRunner | None = None, guild_id: int | None = None) -> AsyncIterator[StreamEvent]:
         """Text deltas, tool events, then one Final. ``run_tool(spec, kwargs) -> Reply`` runs a
-        demo the model asked for (Discord: ``bot.runner.run``, which pools heavy demos and
-        enforces the tool timeout); default: a thread with ``tool_timeout_s``."""
+        demo the model asked for (Discord: its process pool, with the tool timeout); default:
+        the runner given at construction."""
         question = validate_query(question)  # a bad question fails before anything is sent
         queue: asyncio.Queue[Any] = asyncio.Queue()
         done = object()
@@ -484,17 +489,10 @@ class OpenAIChatBackend:
         return "".join(parts), ordered, finish
 
     # ------------------------------------------------------------------ tools
-    async def _run_tool_default(self, spec: "CommandSpec", kwargs: dict[str, Any]) -> Reply:
-        from bot.commands.registry import call_handler
-
-        return await asyncio.wait_for(asyncio.to_thread(call_handler, spec, self.services, kwargs),
-                                      self.tool_timeout_s)
-
     async def _call_tool(self, call: _Call, run_tool: ToolRunner | None, emit: Emit,
                          exchange: _Exchange) -> dict[str, Any]:
-        from bot.llm.tools_schema import ToolArgumentError
-
         assert self.tools is not None
+        run_tool = run_tool or self.run_tool
         try:
             spec, kwargs = self.tools.validate(call.name, call.arguments)
         except ToolArgumentError as err:  # the model's mistake: it gets the message and may retry
@@ -502,7 +500,9 @@ class OpenAIChatBackend:
             return {"error": str(err), "hint": "fix the arguments and call again, or answer without the tool"}
         emit(ToolStarted(spec.name, dict(kwargs)))
         try:
-            reply = await (run_tool or self._run_tool_default)(spec, kwargs)
+            if run_tool is None:
+                raise UserInputError(f"/{spec.name} cannot run here")
+            reply = await run_tool(spec, kwargs)
             error = reply.text if reply.is_error else ""
         except UserInputError as err:
             reply, error = None, str(err)
@@ -510,7 +510,7 @@ class OpenAIChatBackend:
             reply, error = None, f"/{spec.name} took longer than {self.tool_timeout_s:g} s and was stopped"
         except Exception as err:  # a demo failing must not fail the answer
             log.warning("demo /%s failed as a tool call", spec.name, exc_info=True)
-            reply, error = None, f"/{spec.name} failed: {_clip(str(err), 200) or type(err).__name__}"
+            reply, error = None, f"/{spec.name} failed: {clip(str(err).strip(), 200) or type(err).__name__}"
         exchange.tool_runs.append(ToolRun(spec.name, dict(kwargs), not error, error))
         emit(ToolFinished(spec.name, not error, error))
         if error or reply is None:
@@ -520,23 +520,22 @@ class OpenAIChatBackend:
         return {
             "command": f"/{spec.name}",
             "arguments": kwargs,
-            "summary": _clip(reply.text, TOOL_SUMMARY_CHARS),
+            "summary": clip(reply.text.strip(), TOOL_SUMMARY_CHARS),
             "data": _clip_data(reply.data),
             "images": [{"filename": im.filename, "description": im.description} for im in reply.images],
             "note": "The student sees these images below your answer." if reply.images else "",
         }
 
 
-def build_backend(services: Any) -> AnswerBackend:
+def build_backend(settings: Settings, answerer: ExtractiveAnswerer, run_tool: ToolRunner | None = None) -> AnswerBackend:
     """The backend the settings ask for: extractive unless ``LLM_BASE_URL`` (and ``LLM_MODEL``) are set."""
-    settings = services.settings
     if not settings.llm_base_url:
-        return ExtractiveBackend(services.answerer)
+        return ExtractiveBackend(answerer)
     if not settings.llm_model:
         log.error("LLM_BASE_URL is set but LLM_MODEL is not; answering extractively")
-        return ExtractiveBackend(services.answerer)
+        return ExtractiveBackend(answerer)
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key is not None else None
     return OpenAIChatBackend(
-        services.answerer, base_url=settings.llm_base_url, model=settings.llm_model, api_key=key,
+        answerer, base_url=settings.llm_base_url, model=settings.llm_model, api_key=key,
         timeout_s=settings.llm_timeout_s, max_tokens=settings.llm_max_tokens,
-        history_turns=settings.llm_history_turns, services=services, tool_timeout_s=settings.tool_timeout_s)
+        history_turns=settings.llm_history_turns, run_tool=run_tool, tool_timeout_s=settings.tool_timeout_s)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.llm.citations import strip_citations
+from tools.text import clip
 
 DEFAULT_HISTORY_TURNS = 6
 HISTORY_TOKEN_BUDGET = 1_500  # all earlier turns together, estimated tokens
@@ -37,8 +38,7 @@ def estimate_tokens(text: str) -> int:
 
 
 def _clip(text: str, limit: int = MAX_TURN_CHARS) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return clip(" ".join((text or "").split()), limit)
 
 
 def make_turn(question: str, answer: str) -> Turn:

@@ -6,7 +6,7 @@
 * :class:`ToolStarted` / :class:`ToolFinished` — the model ran a demo;
 * :class:`Final` — always last, exactly once: the checked answer (``.result``) and the
   platform-neutral ``.reply`` to render with sources (it may be the extractive fallback, whose
-  text replaces whatever was streamed).
+  text replaces whatever was streamed), built by :func:`bot.replies.result_reply`.
 
 :func:`throttle_edits` consumes those events and yields :class:`Edit` snapshots of the whole
 text so far — the first as soon as text arrives, then no more often than ``interval_s`` (text
@@ -21,11 +21,11 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any, Union
 
-if TYPE_CHECKING:
-    from bot.llm.backend import AnswerResult
-    from bot.reply import Reply
+from bot.replies import BackendAnswer, result_reply
+from bot.reply import Reply
+from tools.text import clip
 
 EDIT_INTERVAL_S = 1.0
 PREVIEW_CHARS = 1_900  # a Discord message holds 2,000 characters
@@ -51,13 +51,11 @@ class ToolFinished:
 
 @dataclass(frozen=True)
 class Final:
-    result: "AnswerResult"
+    result: BackendAnswer  # a bot.llm.backend.AnswerResult
 
     @cached_property
-    def reply(self) -> "Reply":
+    def reply(self) -> Reply:
         """The Reply to render (built once: it carries the answer id the feedback buttons use)."""
-        from bot.commands.knowledge_cmds import result_reply
-
         return result_reply(self.result)
 
 
@@ -66,25 +64,20 @@ StreamEvent = Union[TextDelta, ToolStarted, ToolFinished, Final]
 
 @dataclass(frozen=True)
 class Edit:
-    """What the message should show now: the answer so far and a status line (e.g. a running demo)."""
+    """What the message should show now: the answer so far and a status line (e.g. a running
+    demo). The final edit carries the Reply to render, and the backend's result when there was one."""
 
     text: str
     status: str = ""
     final: bool = False
-    result: "AnswerResult | None" = None
+    result: BackendAnswer | None = None
+    reply: Reply | None = None
 
     def preview(self, limit: int = PREVIEW_CHARS) -> str:
         """Text for a plain message edit while streaming (clipped; status in italics below)."""
-        body = self.text.strip()
         tail = f"\n\n*{self.status}*" if self.status else ""
-        room = max(0, limit - len(tail))
-        if len(body) > room:
-            body = body[: max(0, room - 1)].rstrip() + "…"
+        body = clip(self.text.strip(), max(0, limit - len(tail)))
         return (body + tail).strip() or "…"
-
-    @cached_property
-    def reply(self) -> "Reply | None":
-        return Final(self.result).reply if self.result is not None else None
 
 
 class EditThrottle:
@@ -164,7 +157,7 @@ async def throttle_edits(events: AsyncIterator[StreamEvent], interval_s: float =
                 if final_waits:
                     await throttle.wait()
                 throttle.mark()
-                yield Edit(event.result.answer.text, "", True, event.result)
+                yield Edit(event.result.answer.text, "", True, event.result, event.reply)
                 return
             if isinstance(event, TextDelta):
                 text += event.text

@@ -1,8 +1,8 @@
 """Function tools for the model, generated from the command registry (one source of truth).
 
-The demo commands (``plot …``, ``metrics …``, ``embeddings …``, ``demo …``, ``image``) become
-chat-completions function tools: each typed, bounded :class:`~bot.commands.registry.Option`
-becomes a JSON-schema property (``int`` → ``integer`` with ``minimum``/``maximum``, choices →
+The demo commands (the specs with a ``tutor demo`` name: ``plot …``, ``metrics …``,
+``embeddings …``, ``demo …``, ``image``) become chat-completions function tools: each typed,
+bounded :class:`~bot.commands.registry.Option` becomes a JSON-schema property (``int`` → ``integer`` with ``minimum``/``maximum``, choices →
 ``enum``, ``max_length`` → ``maxLength``). File options (:class:`Attachment`) are left out: the
 model cannot supply a file, and the commands fall back to their bundled samples/data sets.
 
@@ -19,11 +19,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.commands.registry import REGISTRY, Attachment, CommandSpec, Option, bind
+from bot.commands.registry import CommandSpec, Option, all_commands, bind
+from bot.context import Attachment
 from tools.errors import UserInputError
 
-TOOL_PREFIXES = ("plot ", "metrics ", "embeddings ", "demo ")
-TOOL_COMMANDS = ("image",)
 MAX_ARGUMENT_CHARS = 4_000
 
 _JSON_TYPES = {str: "string", int: "integer", float: "number", bool: "boolean"}
@@ -34,20 +33,9 @@ class ToolArgumentError(UserInputError):
     """The model asked for a tool that does not exist or sent arguments the command rejects."""
 
 
-def _all_commands() -> Mapping[str, CommandSpec]:
-    """Every registered command, importing the command modules first (they register on import)."""
-    from bot.commands import registry
-
-    loader = getattr(registry, "load_commands", None)
-    if loader is not None:
-        loader()
-    else:  # older layout: importing the package imports every command module
-        import bot.commands  # noqa: F401
-    return REGISTRY
-
-
 def is_demo_command(spec: CommandSpec) -> bool:
-    return not spec.hidden and (spec.name.startswith(TOOL_PREFIXES) or spec.name in TOOL_COMMANDS)
+    """The demos (the specs under ``tutor demo``) are what the model may run."""
+    return not spec.hidden and spec.cli.startswith("demo ")
 
 
 def tool_name(spec: CommandSpec) -> str:
@@ -106,7 +94,7 @@ class ToolCatalog:
     @classmethod
     def from_registry(cls, registry: Mapping[str, CommandSpec] | None = None) -> "ToolCatalog":
         if registry is None:
-            registry = _all_commands()
+            registry = all_commands()
         return cls.from_specs(s for s in registry.values() if is_demo_command(s))
 
     @classmethod

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import weakref
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -44,29 +45,38 @@ def _worker_init() -> None:
         pass
 
 
-_worker_services: Any = None  # one lazily loaded Services per worker process
+_worker_services: dict[Any, Any] = {}  # per worker process: one lazily made services per factory
+_RUNNERS: weakref.WeakSet[CommandRunner] = weakref.WeakSet()
 
 
-def _run_in_worker(handler: Callable[..., Reply], kwargs: dict[str, Any]) -> Reply:
-    """Executed in a worker process (the handler is pickled by reference: module + name)."""
-    global _worker_services
-    from bot.services import Services
+def _run_in_worker(make_services: Callable[[], Any] | None, handler: Callable[..., Reply],
+                   kwargs: dict[str, Any]) -> Reply:
+    """Executed in a worker process (the factory and the handler are pickled by reference)."""
+    if make_services not in _worker_services:
+        _worker_services[make_services] = make_services() if make_services is not None else None
+    return handler(_worker_services[make_services], **kwargs)
 
-    if _worker_services is None:
-        _worker_services = Services()
-    return handler(_worker_services, **kwargs)
+
+def heavy_in_flight() -> int:
+    """Heavy commands queued or running in this process's runners (what ``/admin stats`` shows)."""
+    return sum(runner.queued for runner in list(_RUNNERS))
 
 
 class CommandRunner:
+    """``services`` is what light commands get in a thread; a worker process makes its own with
+    ``worker_services()`` (a picklable factory such as the ``Services`` class; None: no services)."""
+
     def __init__(self, services: Any, workers: int | None = None, timeout_s: float = 60.0,
-                 max_queued: int = 50) -> None:
+                 max_queued: int = 50, worker_services: Callable[[], Any] | None = None) -> None:
         self.services = services
+        self.worker_services = worker_services
         self.workers = workers or max(1, os.cpu_count() or 1)
         self.timeout_s = timeout_s
         self.max_queued = max_queued
         self._pool: ProcessPoolExecutor | None = None
         self._slots = asyncio.Semaphore(self.workers)
         self._queued = 0
+        _RUNNERS.add(self)
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -100,7 +110,8 @@ class CommandRunner:
         try:
             async with self._slots:
                 loop = asyncio.get_running_loop()
-                future = loop.run_in_executor(self._ensure_pool(), _run_in_worker, spec.handler, dict(kwargs))
+                future = loop.run_in_executor(self._ensure_pool(), _run_in_worker, self.worker_services,
+                                              spec.handler, dict(kwargs))
                 try:
                     return await asyncio.wait_for(future, timeout=self.timeout_s)
                 except asyncio.TimeoutError:

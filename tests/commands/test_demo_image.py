@@ -11,7 +11,8 @@ from PIL import Image
 from skimage import data, filters
 
 from bot.commands import invoke
-from bot.commands.registry import Attachment, resolve
+from bot.commands.registry import resolve
+from bot.context import Attachment
 from bot.frontends.cli import main
 from bot.services import Services
 from tools.image_loader import MAX_IMAGE_BYTES

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from bot.commands import Attachment, invoke
+from bot.commands import invoke
+from bot.context import Attachment
 from bot.frontends.cli import main
 from bot.services import Services
 from tools.csv_loader import MAX_CSV_BYTES

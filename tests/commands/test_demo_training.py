@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from bot.commands import REGISTRY, invoke
-from bot.frontends import cli
+from bot.frontends import cli, cli_common
 from bot.services import Services
 from tools.errors import UserInputError
 
@@ -17,8 +17,8 @@ from tools.errors import UserInputError
 @pytest.fixture
 def out_dir(tmp_path, monkeypatch):
     """Images the CLI saves without --out land in a temporary directory, not the project."""
-    settings = cli.get_settings().model_copy(update={"output_dir": tmp_path / "out"})
-    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    settings = cli_common.get_settings().model_copy(update={"output_dir": tmp_path / "out"})
+    monkeypatch.setattr(cli_common, "get_settings", lambda: settings)
     return tmp_path
 
 

@@ -12,6 +12,7 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from unittest.mock import create_autospec
 
 import pytest
 from PIL import Image as PILImage
@@ -225,8 +226,8 @@ def test_admin_commands_are_refused_without_manage_server(services, tmp_path):
 
 
 def test_unexpected_errors_become_an_apology_with_an_error_id(services, tmp_path, monkeypatch):
-    def boom(question: str):
-        raise RuntimeError("simulated bug")
+    # the real method's signature: a call it would reject fails as a TypeError, not as this bug
+    boom = create_autospec(services.answerer.answer, side_effect=RuntimeError("simulated bug"))
 
     async def scenario(standin: DiscordStandIn, bot: TutorBot) -> None:
         monkeypatch.setattr(services.answerer, "answer", boom)
@@ -234,6 +235,7 @@ def test_unexpected_errors_become_an_apology_with_an_error_id(services, tmp_path
         await handle.wait_for_followup(count=1, timeout=10)
         text = handle.followups[-1].content
         assert "error id" in text and "simulated" not in text and handle.followups[-1].ephemeral
+        boom.assert_called_once()  # the apology is for the simulated bug
 
     run(services, lambda s: make_settings(tmp_path), scenario)
 

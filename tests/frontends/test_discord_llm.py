@@ -31,8 +31,9 @@ def run_bot(services_base, tmp_path, llm_server, scenario):
             settings = make_settings(tmp_path, llm_base_url=llm_server.url, llm_model=llm_server.model,
                                      llm_timeout_s=5)
             services = Services(settings)
-            # reuse the warm knowledge base of the session (same articles and model)
+            # reuse the warm knowledge base and answerer of the session (same articles and model)
             services.__dict__["kb"] = services_base.kb
+            services.__dict__["answerer"] = services_base.answerer
             bot = TutorBot(settings, services=services)
             assert isinstance(services.answer_backend, OpenAIChatBackend)
             async with standin.run_client(bot, timeout=60):

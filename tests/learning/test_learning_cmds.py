@@ -12,9 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image as PILImage
 
-from bot.commands.registry import Caller, invoke, run_action
+from bot.commands.learning_replies import progress_lines
+from bot.commands.registry import invoke, run_action
+from bot.context import Caller
 from bot.frontends.console import handle_line
-from bot.learning.progress import progress_lines, streak, week_start
+from bot.learning.progress import streak, week_start
 from bot.learning.quiz import start_review
 from bot.learning.store import store_for
 from knowledge.quiz_bank import load_bank
@@ -194,7 +196,8 @@ def test_markdown_in_display_names_is_escaped_on_the_leaderboard(learning_servic
 
 def test_forget_me_also_deletes_the_chat_bot_records(services, tmp_path):
     """Saved /ask answers, 👍/👎 votes and usage rows in tutor.db go too."""
-    from bot.commands.registry import Caller, invoke
+    from bot.commands.registry import invoke
+    from bot.context import Caller
     from bot.runtime.storage import Store
 
     store = Store(services.settings.database_path)

@@ -6,9 +6,11 @@ tests stay fast (the real retrieval is covered in tests/knowledge and measured b
 
 from __future__ import annotations
 
+from unittest.mock import create_autospec
+
 import pytest
 
-from knowledge.answerer import Answer, Citation
+from knowledge.answerer import Answer, Citation, ExtractiveAnswerer
 from knowledge.chunking import Chunk
 from knowledge.retriever import Hit
 from tests.llm.standin import StandIn
@@ -33,13 +35,13 @@ POISONED = Chunk(9, "vanishing-gradient", "The Vanishing Gradient Problem", "Not
 OFF_TOPIC = ("egg", "world cup", "merge conflict")
 
 
-class FakeAnswerer:
-    """Stands in for ExtractiveAnswerer: same ``answer()`` contract, fixed passages."""
+class FakeAnswers:
+    """What the fake answerer says: fixed passages for any question (the questions are kept)."""
 
     def __init__(self) -> None:
         self.questions: list[str] = []
 
-    def answer(self, question: str) -> Answer:
+    def answer(self, question: str, guild_id: int | None = None, **options: object) -> Answer:
         self.questions.append(question)
         chunks = ([POISONED] if "poisoned" in question.lower() else []) + CHUNKS
         hits = [Hit(c, 1.0 / (i + 1), 0.8 - 0.1 * i, 1.0) for i, c in enumerate(chunks)]
@@ -47,6 +49,14 @@ class FakeAnswerer:
             return Answer(question, "I don't have an article on that yet, so I won't guess.", True, [], hits, 0.1)
         first = chunks[0].text.split(". ")[0] + "."
         return Answer(question, f"{first} [1]", False, [Citation(1, chunks[0])], hits, 0.8)
+
+
+def fake_answerer(answers: FakeAnswers | None = None) -> ExtractiveAnswerer:
+    """An ExtractiveAnswerer double built from the real class (``create_autospec``, ``spec_set``):
+    a call the real answerer would reject, or an attribute it lacks, fails here too."""
+    double = create_autospec(ExtractiveAnswerer, instance=True, spec_set=True)
+    double.answer.side_effect = (answers or FakeAnswers()).answer
+    return double
 
 
 @pytest.fixture(scope="session")
@@ -72,13 +82,13 @@ def catalog():
 
 @pytest.fixture
 def make_backend(standin, catalog):
-    from bot.llm.backend import OpenAIChatBackend
+    from bot.llm.backend import OpenAIChatBackend, thread_tool_runner
 
     def make(**overrides):
         options = dict(base_url=standin.url, model="stand-in-1", timeout_s=5.0, max_tokens=300, max_retries=0,
-                       tools=catalog, tool_timeout_s=20.0)
+                       tools=catalog, tool_timeout_s=20.0, run_tool=thread_tool_runner(None, 20.0))
         options.update(overrides)
-        answerer = options.pop("answerer", None) or FakeAnswerer()
+        answerer = options.pop("answerer", None) or fake_answerer()
         return OpenAIChatBackend(answerer, **options)
 
     return make

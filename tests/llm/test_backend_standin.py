@@ -12,7 +12,7 @@ from bot.commands.registry import REGISTRY, bind
 from bot.llm.backend import ExtractiveBackend, OpenAIChatBackend
 from bot.llm.conversation import Turn
 from bot.llm.streaming import Final, TextDelta, ToolFinished, ToolStarted, throttle_edits
-from tests.llm.conftest import CHUNKS, FakeAnswerer
+from tests.llm.conftest import CHUNKS, FakeAnswers, fake_answerer
 from tests.llm.standin import OBEYED, TRIGGER, CallTool, Fail, Hang, Respond, Say, Stall, undelimited_text
 from tools.errors import UserInputError
 
@@ -90,7 +90,7 @@ def test_bogus_citation_is_removed_and_flagged(standin, make_backend):
     assert result.citation_check.out_of_range == (7,)
     assert result.citation_check.unsupported == (4,)  # passage 4 is focal loss, not French geography
     assert [c.chunk.topic for c in result.answer.citations] == ["vanishing-gradient"]
-    from bot.commands.knowledge_cmds import result_reply
+    from bot.replies import result_reply
 
     reply = result_reply(result)
     assert reply.extra["citations_removed"] == [4, 7]
@@ -195,7 +195,7 @@ def test_server_error_falls_back_to_the_extractive_answer_with_a_note(standin, m
     standin.push(failure)
     result = final_of(collect(make_backend(), "why does my deep net stop learning?"))
     assert result.fallback and reason in result.note and "quoted from our articles" in result.note
-    assert result.text == FakeAnswerer().answer("q").text and result.backend == "extractive"
+    assert result.text == FakeAnswers().answer("q").text and result.backend == "extractive"
 
 
 def test_timeout_before_the_first_token_falls_back(standin, make_backend):
@@ -210,7 +210,7 @@ def test_stall_mid_stream_falls_back_and_the_final_replaces_the_partial_text(sta
     events = collect(make_backend(timeout_s=0.5), "why does my deep net stop learning?")
     result = final_of(events)
     assert streamed_text(events).startswith("Gradients shrink")
-    assert result.fallback and result.text == FakeAnswerer().answer("q").text
+    assert result.fallback and result.text == FakeAnswers().answer("q").text
 
 
 def test_unreachable_server_falls_back(make_backend):
@@ -269,15 +269,15 @@ def test_follow_up_sends_bounded_delimited_history(standin, make_backend):
 
 
 def test_follow_up_that_abstains_alone_retries_retrieval_with_the_previous_question(standin, make_backend):
-    class TopicAnswerer(FakeAnswerer):
-        def answer(self, question):
-            base = super().answer(question)
+    class TopicAnswers(FakeAnswers):
+        def answer(self, question, guild_id=None, **options):
+            base = super().answer(question, guild_id, **options)
             if "gradient" not in question:
                 return type(base)(question, "I don't know", True, [], base.passages, 0.1)
             return base
 
-    answerer = TopicAnswerer()
-    backend = make_backend(answerer=answerer)
+    answerer = TopicAnswers()
+    backend = make_backend(answerer=fake_answerer(answerer))
     result = final_of(collect(backend, "and why is that?", [Turn("why do gradients vanish?", "They shrink.")]))
     assert not result.abstained and answerer.questions == ["and why is that?", "why do gradients vanish? and why is that?"]
     assert result.answer.question == "and why is that?"
@@ -292,7 +292,7 @@ def test_blocking_answer_and_ask_command_over_the_stand_in(standin, tmp_path):
     settings = Settings(TUTOR_DATA_DIR=tmp_path, LLM_BASE_URL=standin.url, LLM_MODEL="stand-in-1",
                         LLM_TIMEOUT_S=5, LLM_MAX_TOKENS=200)
     services = Services(settings)
-    services.__dict__["answerer"] = FakeAnswerer()  # no model or index in these tests
+    services.__dict__["answerer"] = fake_answerer()  # no model or index in these tests
     assert isinstance(services.answer_backend, OpenAIChatBackend)
     standin.push(Say("Gradients shrink through depth [1]."))
     reply = invoke("ask", services, {"question": "why does my deep net stop learning?"})
@@ -302,22 +302,22 @@ def test_blocking_answer_and_ask_command_over_the_stand_in(standin, tmp_path):
     assert reply.extra["backend"] == "llm:stand-in-1"
     standin.push(Fail(500), Fail(500))  # the configured backend retries once, then falls back
     fallback = invoke("ask", services, {"question": "why does my deep net stop learning?"})
-    assert fallback.data["answer"] == FakeAnswerer().answer("q").text and "HTTP 500" in fallback.extra["note"]
+    assert fallback.data["answer"] == FakeAnswers().answer("q").text and "HTTP 500" in fallback.extra["note"]
     assert set(fallback.data) == {"answer", "abstained", "sources"} and fallback.extra["fallback"] is True
     assert len(standin.requests) == 3 and standin.requests[0]["max_tokens"] == 200
 
 
 def test_without_an_llm_ask_is_the_extractive_reply_unchanged(tmp_path):
-    from bot.commands.knowledge_cmds import answer_reply, result_reply
+    from bot.replies import answer_reply, result_reply
     from bot.services import Services
     from bot.settings import Settings
 
     services = Services(Settings(TUTOR_DATA_DIR=tmp_path))
-    services.__dict__["answerer"] = FakeAnswerer()
+    services.__dict__["answerer"] = fake_answerer()
     backend = services.answer_backend
     assert isinstance(backend, ExtractiveBackend) and backend.answerer is services.answerer
     result = backend.answer("why does my deep net stop learning?")
-    new, old = result_reply(result), answer_reply(FakeAnswerer().answer("why does my deep net stop learning?"))
+    new, old = result_reply(result), answer_reply(FakeAnswers().answer("why does my deep net stop learning?"))
     assert new.extra == {} and new.images == () and new.tables == ()
     assert {**new.__dict__, "answer_id": None} == {**old.__dict__, "answer_id": None}
     events = asyncio.run(_drain(backend.stream_answer("why does my deep net stop learning?")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands.registry import Caller
+from bot.context import Caller
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands.registry import Attachment, Caller, invoke
+from bot.commands.registry import invoke
+from bot.context import Attachment, Caller
 from knowledge.notes import NoteChunk
 from tests.notes.conftest import ADMIN, OTHER_GUILD, STUDENT
 from tools.errors import NotAllowed, UserInputError

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from bot.frontends.cli import main
+from knowledge.embedder import get_embedder
 from tools.charts.embeddings import render_analogy, render_compare, render_neighbours
 from tools.embeddings import MAX_K, MAX_SENTENCE_CHARS, run_analogy, run_compare, run_neighbours
 from tools.errors import UserInputError
@@ -33,12 +34,12 @@ def raw_glove() -> tuple[dict[str, int], np.ndarray]:
 
 @pytest.fixture(scope="module")
 def river_vs_money():
-    return run_compare("bank", RIVER, MONEY)
+    return run_compare("bank", RIVER, MONEY, get_embedder)
 
 
 @pytest.fixture(scope="module")
 def money_vs_money():
-    return run_compare("bank", MONEY2, MONEY)
+    return run_compare("bank", MONEY2, MONEY, get_embedder)
 
 
 def test_glove_is_loaded_once_per_process():
@@ -130,7 +131,8 @@ def test_compare_json_and_summary(river_vs_money):
 
 def test_word_is_found_case_insensitively_as_a_whole_word():
     with pytest.raises(UserInputError, match="does not appear in sentence 2"):
-        run_compare("bank", "The Bank opened", "We love embankments")  # 'embankments' is not 'bank'
+        # 'embankments' is not 'bank'
+        run_compare("bank", "The Bank opened", "We love embankments", get_embedder)
 
 
 @pytest.mark.parametrize("word, s1, s2, fragment", [
@@ -144,7 +146,7 @@ def test_word_is_found_case_insensitively_as_a_whole_word():
 ])
 def test_compare_bad_inputs(word, s1, s2, fragment):
     with pytest.raises(UserInputError, match=fragment):
-        run_compare(word, s1, s2)
+        run_compare(word, s1, s2, get_embedder)
 
 
 def test_unknown_word_suggests_close_spellings():

@@ -9,6 +9,7 @@ from matplotlib.lines import Line2D
 
 from tools.embeddings import AnalogyResult, CompareResult, NeighboursResult, PlotPoint
 from tools.plotting import figure_to_png, house_style, new_figure
+from tools.text import clip
 
 S1_COLOUR = "#1f77b4"
 S2_COLOUR = "#ff7f0e"
@@ -67,6 +68,14 @@ def _pad(ax, points: list[PlotPoint]) -> None:
     ax.set_ylim(ys.min() - py, ys.max() + py)
 
 
+def _finish_panel(ax, points: list[PlotPoint], explained: tuple[float, float], title: str) -> None:
+    """Room around the points, PCA axes labelled with the variance they explain, the title."""
+    _pad(ax, points)
+    ax.set_xlabel(f"PC1 ({explained[0]:.0%} of variance)")
+    ax.set_ylabel(f"PC2 ({explained[1]:.0%} of variance)")
+    ax.set_title(title, fontsize=12)
+
+
 def render_compare(result: CompareResult) -> bytes:
     colours = {"word": WORD_COLOUR, "neighbour": "#555555", "sentence1": S1_COLOUR, "sentence2": S2_COLOUR,
                "word1": S1_COLOUR, "word2": S2_COLOUR, "no-context": WORD_COLOUR}
@@ -88,12 +97,9 @@ def render_compare(result: CompareResult) -> bytes:
         glove_labels = [PlotPoint(f"{p.text} (both sentences)" if p.group == "word" else p.text, p.group,
                                   p.x, p.y) for p in pts]
         _place_labels(ax_s, glove_labels, sizes, colours, weights)
-        _pad(ax_s, pts)
-        ev = result.glove_explained
-        ax_s.set_xlabel(f"PC1 ({ev[0]:.0%} of variance)")
-        ax_s.set_ylabel(f"PC2 ({ev[1]:.0%} of variance)")
-        ax_s.set_title(f"GloVe (static): ONE vector for “{result.word}”\ncosine between the occurrences = "
-                       f"{result.static_cosine:.3f}", fontsize=12)
+        _finish_panel(ax_s, pts, result.glove_explained,
+                      f"GloVe (static): ONE vector for “{result.word}”\ncosine between the occurrences = "
+                      f"{result.static_cosine:.3f}")
         ax_s.scatter([word_pt.x], [word_pt.y], s=900, facecolor="none", edgecolor=WORD_COLOUR, lw=1, ls="--", zorder=2)
 
         # ---- contextual panel
@@ -121,15 +127,12 @@ def render_compare(result: CompareResult) -> bytes:
                       fontsize=11,
                       fontweight="bold", bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85})
         _place_labels(ax_c, cpts, sizes, colours, weights)
-        _pad(ax_c, cpts)
-        ev = result.context_explained
-        ax_c.set_xlabel(f"PC1 ({ev[0]:.0%} of variance)")
-        ax_c.set_ylabel(f"PC2 ({ev[1]:.0%} of variance)")
-        ax_c.set_title(f"MiniLM (contextual): one vector PER OCCURRENCE\ncosine between the occurrences = "
-                       f"{result.contextual_cosine:.3f}", fontsize=12)
+        _finish_panel(ax_c, cpts, result.context_explained,
+                      f"MiniLM (contextual): one vector PER OCCURRENCE\ncosine between the occurrences = "
+                      f"{result.contextual_cosine:.3f}")
 
         def short(s: str) -> str:
-            return s if len(s) <= MAX_SENTENCE_SHOWN else s[: MAX_SENTENCE_SHOWN - 1] + "…"
+            return clip(s, MAX_SENTENCE_SHOWN)
 
         handles = [
             Line2D([], [], marker="o", ls="", color=S1_COLOUR, markersize=8,
