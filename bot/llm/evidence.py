@@ -10,7 +10,9 @@ computed result, a demo's output).
 passages of up to 1,600 characters, each passage contributes its heading, the sentences the
 extractive answer quoted from it (so the model sees at least what the quoted answer says), and
 its sentences closest to the question, in the passage's own order, within a character budget.
-A CPU server reads about a third of the tokens it used to.
+With the shorter system message, the median prompt over the dev questions is 58% of the tokens it
+was (SmolLM2's tokenizer), and holds more of what a good answer needs, not less (see
+``bench/llm.py --base-url``).
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ from knowledge.answerer import Answer, CalculatorChunk
 from knowledge.chunking import Chunk, split_sentences
 from knowledge.notes import NoteChunk
 
-MAX_PASSAGES = 5
-SENTENCES_PER_PASSAGE = 2  # besides the quoted ones
-MAX_EXCERPT_CHARS = 700  # one passage's excerpt
-EXCERPT_BUDGET_CHARS = 2_200  # all excerpts together
+MAX_PASSAGES = 4  # the prompt's passages (their markers and headings cost tokens too)
+SENTENCES_PER_PASSAGE = 2  # besides the quoted ones, for the first passage; 1 for the others
+MAX_EXCERPT_CHARS = 600  # one passage's excerpt
+EXCERPT_BUDGET_CHARS = 1_200  # all excerpts together
 VECTOR_CACHE = 2_048
 _CITATION_RE = re.compile(r"\[(\d{1,3})\]")
 _SPACE_RE = re.compile(r"\s+")
@@ -169,6 +171,24 @@ def evidence_chunks(answer: Answer, max_passages: int = MAX_PASSAGES) -> list[Ch
     return chunks[:max_passages]
 
 
+def _query_vector(question: str, chunks: list[Chunk], quoted: dict[tuple[str, str, int], list[str]],
+                  bank: SentenceBank) -> np.ndarray:
+    """What "close to the question" means: the mean of the passage sentences the extractive answer
+    quoted (they were picked for the question, and their vectors are stored: nothing to encode),
+    or the question's own vector when it quoted none."""
+    rows = []
+    for chunk in chunks:
+        said = " ".join(_norm(q) for q in quoted.get((chunk.topic, chunk.section, chunk.id), []))
+        if not said or isinstance(chunk, CalculatorChunk):
+            continue
+        sentences, vectors = bank.chunk_sentences(chunk)
+        rows += [vectors[i] for i, s in enumerate(sentences) if _norm(s) in said]
+    if not rows:
+        return bank.encode([question])[0]
+    mean = np.mean(rows, axis=0)
+    return mean / (np.linalg.norm(mean) or 1.0)
+
+
 def select_excerpts(question: str, answer: Answer, bank: SentenceBank, *, max_passages: int = MAX_PASSAGES,
                     per_passage: int = SENTENCES_PER_PASSAGE, max_chars: int = MAX_EXCERPT_CHARS,
                     budget_chars: int = EXCERPT_BUDGET_CHARS) -> list[Excerpt]:
@@ -181,7 +201,7 @@ def select_excerpts(question: str, answer: Answer, bank: SentenceBank, *, max_pa
     for citation in answer.citations:
         key = (citation.chunk.topic, citation.chunk.section, citation.chunk.id)
         by_chunk.setdefault(key, []).extend(quotes.get(citation.number, []))
-    qvec = bank.encode([question])[0]
+    qvec = _query_vector(question, chunks, by_chunk, bank)
     excerpts: list[Excerpt] = []
     used = 0
     for rank, chunk in enumerate(chunks):
@@ -200,7 +220,7 @@ def select_excerpts(question: str, answer: Answer, bank: SentenceBank, *, max_pa
         room = max(0, min(max_chars, budget_chars - used) - sum(len(t) for t in lead))
         picked = {i for i, q in enumerate(in_quote) if q}
         room -= sum(len(sentences[i]) for i in picked)
-        for i in order[:per_passage if rank < 3 else 1]:
+        for i in order[:per_passage if rank == 0 else 1]:
             if len(sentences[i]) <= room or not (picked or lead):
                 picked.add(i)
                 room -= len(sentences[i])

@@ -41,7 +41,7 @@ def test_ordinary_answers_are_not_scaffolding(text):
 def test_echo_of_our_instructions_is_found_but_quoting_a_passage_is_not():
     prompt = build_prompt("what is focal loss?", CHUNKS, nonce="0123abcd")
     echo = EchoCheck([prompt.messages[0]["content"]])
-    echoed = "Cite the passage behind every factual sentence with its number in square brackets, like so."
+    echoed = "End every sentence with the number of the passage it comes from, as I was told."
     assert find_scaffolding(echoed, echo) == "echoed instructions"
     quoted = CHUNKS[3].text + " [1]"
     assert find_scaffolding(quoted, echo) == ""
