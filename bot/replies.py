@@ -33,6 +33,10 @@ class BackendAnswer(Protocol):
 
     def reply_extra(self) -> dict[str, Any]: ...
 
+    def reply_data(self) -> dict[str, Any]:
+        """Fields for ``data`` (what ``--json`` prints): ``generated_by``, ``fallback``, …"""
+        ...
+
 
 def hit_dict(hit: Hit) -> dict[str, object]:
     return {
@@ -69,8 +73,10 @@ def answer_reply(answer: Answer) -> Reply:
 
 def result_reply(result: BackendAnswer) -> Reply:
     """The Reply for a backend's answer: exactly :func:`answer_reply` for a plain extractive
-    answer; an LLM answer adds a note/footer, demo images and tables in ``extra``/``images``."""
+    answer (plus ``generated_by``/``fallback`` in ``data``); an LLM answer adds a note/footer,
+    demo images and tables in ``extra``/``images``."""
     reply = answer_reply(result.answer)
+    reply = replace(reply, data={**reply.data, **result.reply_data()})
     extra = result.reply_extra()
     if not (extra or result.images or result.tables):
         return reply

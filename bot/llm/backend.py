@@ -8,12 +8,17 @@ default, and with no LLM configured ``/ask`` behaves exactly as before.
 
 1. retrieval and abstention are the extractive answerer's — if it abstains, the model is not
    called (it is never asked to invent an answer); its extractive answer is kept as the fallback;
-2. the prompt holds the retrieved passages numbered and delimited (:mod:`bot.llm.prompt`);
+2. the prompt holds excerpts of the retrieved passages — heading, the sentences the extractive
+   answer quoted, the ones closest to the question — numbered and delimited
+   (:mod:`bot.llm.evidence`, :mod:`bot.llm.prompt`);
 3. the model may call the demo commands as function tools (:mod:`bot.llm.tools_schema`); the
-   arguments are validated like a slash command's, the results go back to the model and the
-   images to the student;
-4. the answer's [n] citations are checked against the passages (:mod:`bot.llm.citations`);
-5. on an error, a timeout or an empty answer the extractive answer is returned with a note.
+   arguments are validated like a slash command's, the results go back to the model (citable
+   as [n] after the passages) and the images to the student;
+4. while it streams, reasoning blocks and scaffolding never reach the student
+   (:mod:`bot.llm.scaffolding`); the final text is verified sentence by sentence against what
+   each sentence cites (:mod:`bot.llm.grounding`, :mod:`bot.llm.verify`);
+5. on an error, a timeout, an empty answer, scaffolding, or an answer that does not survive
+   verification, the extractive answer is returned with a one-line note (``fallback`` says why).
 
 Both backends offer a blocking :meth:`answer` (what the ``ask`` command calls, in a worker
 thread on Discord) and an async :meth:`stream_answer` for front ends that edit a message as
@@ -25,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -34,13 +38,17 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from bot.commands.registry import call_handler
-from bot.llm.citations import CitationReport, CitationRewriter, verify_citations
-from bot.llm.conversation import DEFAULT_HISTORY_TURNS, Turn, make_turn, select_history
-from bot.llm.prompt import Prompt, build_prompt
+from bot.llm.citations import CitationReport, CitationRewriter
+from bot.llm.conversation import DEFAULT_HISTORY_TURNS, Turn, estimate_tokens, make_turn, select_history
+from bot.llm.evidence import SentenceBank, select_excerpts
+from bot.llm.grounding import ToolOutput, check_answer
+from bot.llm.prompt import Prompt, block, build_prompt
+from bot.llm.scaffolding import EchoCheck, StreamGuard, parse_text_tool_calls
 from bot.llm.streaming import Final, StreamEvent, TextDelta, ToolFinished, ToolStarted, cancel_task
 from bot.llm.tools_schema import ToolArgumentError, ToolCatalog
 from bot.reply import Image, Reply, Table
-from knowledge.answerer import Answer, Citation, ExtractiveAnswerer
+from bot.llm.verify import Verification
+from knowledge.answerer import Answer, ExtractiveAnswerer
 from knowledge.query import MAX_QUERY_CHARS, validate_query
 from tools.errors import UserInputError
 from tools.text import clip
@@ -60,7 +68,9 @@ TOOL_SUMMARY_CHARS = 1_500
 TOOL_DATA_CHARS = 3_000
 TEMPERATURE = 0.2
 NO_KEY = "no-key"  # local servers ignore the key; the SDK wants one
-_THINK_RE = re.compile(r"<think>.*?</think>\s*", re.DOTALL)
+UNVERIFIED_NOTE = ("The generated answer could not be checked against our articles, so this answer is quoted "
+                   "from them instead.")
+FALLBACK_REASONS = ("timeout", "error", "unverified", "scaffolding", "abstained")
 
 
 @dataclass(frozen=True)
@@ -87,12 +97,26 @@ class AnswerResult:
     answer: Answer
     backend: str = "extractive"
     note: str = ""
-    fallback: bool = False
+    fallback: str = ""  # why the extractive answer is shown instead: one of FALLBACK_REASONS
     images: tuple[Image, ...] = ()
     tables: tuple[Table, ...] = ()
     tool_runs: tuple[ToolRun, ...] = ()
     citation_check: CitationReport | None = None
     timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
+    verification: Verification | None = field(default=None, compare=False)
+    prompt_tokens: int | None = None  # as the server counted them (estimated when it does not say)
+
+    @property
+    def generated_by(self) -> str:
+        """"llm" when the model wrote the text shown, else "extractive" (quoted from the articles)."""
+        return "extractive" if self.backend == "extractive" else "llm"
+
+    def reply_data(self) -> dict[str, Any]:
+        """What ``tutor ask --json`` adds to the answer: who wrote it and, if not the model, why."""
+        data: dict[str, Any] = {"generated_by": self.generated_by, "fallback": self.fallback or None}
+        if self.prompt_tokens is not None:
+            data["prompt_tokens"] = self.prompt_tokens
+        return data
 
     @property
     def text(self) -> str:
@@ -113,12 +137,17 @@ class AnswerResult:
         if self.backend != "extractive":
             extra["backend"] = self.backend
         if self.fallback:
-            extra["fallback"] = True
+            extra["fallback"] = self.fallback
+        if self.backend != "extractive":
+            extra["footer"] = " ".join(filter(None, [
+                f"Written by {self.backend.removeprefix('llm:')} from the cited passages; every sentence was "
+                "checked against them.", self.note]))
+        elif self.note:
+            extra["footer"] = f"Quoted from our articles. {self.note}"
         if self.note:
             extra["note"] = self.note
-            extra["footer"] = self.note
-        elif self.backend != "extractive":
-            extra["footer"] = f"Written by {self.backend.removeprefix('llm:')} from the passages in Sources."
+        if self.verification is not None and self.verification.dropped:
+            extra["sentences_dropped"] = len(self.verification.dropped)
         if self.citation_check is not None and self.citation_check.flagged:
             extra["citations_removed"] = list(self.citation_check.removed)
         if self.tool_runs:
@@ -217,6 +246,9 @@ class _Exchange:
     tables: list[Table] = field(default_factory=list)
     truncated: bool = False
     first_token_at: float | None = None
+    tool_outputs: list[ToolOutput] = field(default_factory=list)
+    prompt_tokens: int | None = None
+    guard: StreamGuard | None = None
 
 
 def _clip_data(data: Any, limit: int = TOOL_DATA_CHARS) -> Any:
@@ -249,7 +281,8 @@ class OpenAIChatBackend:
     def __init__(self, answerer: ExtractiveAnswerer, *, base_url: str, model: str, api_key: str | None = None,
                  timeout_s: float = 30.0, max_tokens: int = 600, history_turns: int = DEFAULT_HISTORY_TURNS,
                  run_tool: ToolRunner | None = None, tools: ToolCatalog | bool | None = True,
-                 tool_timeout_s: float = 60.0, max_retries: int = 1, temperature: float = TEMPERATURE) -> None:
+                 tool_timeout_s: float = 60.0, max_retries: int = 1, temperature: float = TEMPERATURE,
+                 compact_prompt: bool = True) -> None:
         """``run_tool(spec, kwargs) -> Reply`` runs a demo the model asked for when the caller of
         :meth:`stream_answer` gives none (without either, the model is offered no tools)."""
         if tools is True:
@@ -268,8 +301,31 @@ class OpenAIChatBackend:
         self.tool_timeout_s = tool_timeout_s
         self.max_retries = max_retries
         self.temperature = temperature
+        self.compact_prompt = compact_prompt  # excerpts (issue 14) rather than whole passages
+        self.stream_usage = True  # ask for token usage in the stream; off when the server refuses
         self.name = f"llm:{model}"
+        self._bank: SentenceBank | None = None
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+
+    @property
+    def bank(self) -> SentenceBank:
+        """Passage sentences and their vectors (built on first use: it may load MiniLM)."""
+        if self._bank is None:
+            self._bank = SentenceBank.for_answerer(self.answerer)
+        return self._bank
+
+    @property
+    def tool_names(self) -> frozenset[str]:
+        return frozenset(s["function"]["name"] for s in self.tool_schemas)
+
+    def build_prompt(self, question: str, grounded: Answer, history: Sequence[Turn] = ()) -> Prompt:
+        """The prompt for ``grounded``'s passages: excerpts of them (``compact_prompt``) or whole."""
+        tools = bool(self.tool_schemas) and self.tools_supported
+        if not self.compact_prompt:
+            return build_prompt(question, [h.chunk for h in grounded.passages], history, tools=tools)
+        excerpts = select_excerpts(question, grounded, self.bank)
+        return build_prompt(question, [e.chunk for e in excerpts], history, tools=tools,
+                            excerpts=[e.sentences for e in excerpts])
 
     # ------------------------------------------------------------------ clients
     def new_client(self) -> Any:
@@ -349,18 +405,17 @@ class OpenAIChatBackend:
         grounded = await asyncio.to_thread(retrieve, self.answerer, question, history, guild_id)
         timings = {"retrieval_ms": _ms(started)}
         if grounded.abstained:  # nothing to ground an answer on: the model is not asked
-            return AnswerResult(grounded, timings_ms=timings)
+            return AnswerResult(grounded, fallback="abstained", timings_ms=timings)
 
         mark = time.perf_counter()
-        prompt = build_prompt(question, [h.chunk for h in grounded.passages], history,
-                              tools=bool(self.tool_schemas) and self.tools_supported)
+        prompt = await asyncio.to_thread(self.build_prompt, question, grounded, history)
         timings["prompt_ms"] = _ms(mark)
 
         mark = time.perf_counter()
         exchange = _Exchange()
         try:
             await self._converse(client, prompt, run_tool, emit, exchange)
-            raw = _THINK_RE.sub("", "\n\n".join(t.strip() for t in exchange.texts if t.strip())).strip()
+            raw = "\n\n".join(t.strip() for t in exchange.texts if t.strip()).strip()
             if not raw:
                 raise LLMError("returned an empty answer")
         except Exception as err:
@@ -372,63 +427,87 @@ class OpenAIChatBackend:
                 log.warning("LLM %s; answering extractively", reason)
             return AnswerResult(
                 grounded, note=f"The language model {reason}, so this answer is quoted from our articles instead.",
-                fallback=True, images=tuple(exchange.images), tables=tuple(exchange.tables),
-                tool_runs=tuple(exchange.tool_runs), timings_ms=timings)
+                fallback="timeout" if reason.startswith("did not answer within") else "error",
+                images=tuple(exchange.images), tables=tuple(exchange.tables), tool_runs=tuple(exchange.tool_runs),
+                timings_ms=timings, prompt_tokens=self._prompt_tokens(prompt, exchange))
         timings["llm_ms"] = _ms(mark)
         if exchange.first_token_at is not None:
             timings["first_token_ms"] = round((exchange.first_token_at - started) * 1000, 3)
 
         mark = time.perf_counter()
-        result = self._finish(question, grounded, prompt, raw, exchange, timings)
+        result = await asyncio.to_thread(self._finish, question, grounded, prompt, raw, exchange, timings)
         timings["post_ms"] = _ms(mark)
         return result
 
+    def _prompt_tokens(self, prompt: Prompt, exchange: _Exchange) -> int:
+        return exchange.prompt_tokens if exchange.prompt_tokens is not None else estimate_tokens(
+            "".join(m.get("content") or "" for m in prompt.messages))
+
     def _finish(self, question: str, grounded: Answer, prompt: Prompt, raw: str, exchange: _Exchange,
                 timings: dict[str, float]) -> AnswerResult:
-        report = verify_citations(raw, prompt.passage_texts())
-        citations = [Citation(i + 1, prompt.passages[n - 1]) for i, n in enumerate(report.cited)]
-        text = report.text + (" …" if exchange.truncated else "")
+        """Verify the model's text sentence by sentence (:func:`bot.llm.grounding.check_answer`);
+        what fails is the extractive answer with a one-line note."""
+        checked = check_answer(question, prompt, raw, self.bank, exchange.tool_outputs, self.tool_names)
+        common = dict(images=tuple(exchange.images), tables=tuple(exchange.tables),
+                      tool_runs=tuple(exchange.tool_runs), timings_ms=timings, verification=checked.verification,
+                      prompt_tokens=self._prompt_tokens(prompt, exchange))
+        if checked.fallback:
+            log.info("generated answer not shown (%s: %s); answering extractively", checked.fallback, checked.problem)
+            return AnswerResult(grounded, note=UNVERIFIED_NOTE, fallback=checked.fallback, **common)
         notes = []
-        if report.flagged:
-            count = len(report.out_of_range) + len(report.unsupported)
-            notes.append(f"{count} citation{'s' if count > 1 else ''} that matched no passage "
-                         f"{'were' if count > 1 else 'was'} removed.")
-        if not citations and not any(run.ok for run in exchange.tool_runs):
-            notes.append("This answer cites none of our articles; check it against the passages.")
         if exchange.truncated:
             notes.append("The answer was cut at the length limit.")
-        answer = Answer(question, text, False, citations, grounded.passages, grounded.best_score)
-        return AnswerResult(answer, backend=self.name, note=" ".join(notes), images=tuple(exchange.images),
-                            tables=tuple(exchange.tables), tool_runs=tuple(exchange.tool_runs),
-                            citation_check=report, timings_ms=timings)
+        text = checked.text + (" …" if exchange.truncated else "")
+        answer = Answer(question, text, False, checked.citations, grounded.passages, grounded.best_score,
+                        level=grounded.level)
+        return AnswerResult(answer, backend=self.name, note=" ".join(notes), citation_check=checked.report, **common)
 
     # ------------------------------------------------------------------ the model
     async def _converse(self, client: Any, prompt: Prompt, run_tool: ToolRunner | None, emit: Emit,
                         exchange: _Exchange) -> None:
         messages = list(prompt.messages)
-        rewriter = CitationRewriter(len(prompt.passages))
+        # Demos are cited after the passages: [n + 1], [n + 2], …
+        rewriter = CitationRewriter(len(prompt.passages) + MAX_TOOL_ROUNDS * MAX_CALLS_PER_ROUND)
+        exchange.guard = StreamGuard(EchoCheck(prompt.instructions()), prompt.nonce)
         for round_no in range(MAX_TOOL_ROUNDS + 1):
             last = round_no == MAX_TOOL_ROUNDS
             async with asyncio.timeout(self.timeout_s):
                 content, calls, finish = await self._round(client, messages, last, rewriter, emit, exchange)
+            as_text = False
+            if not calls and not last and self.tools is not None and (run_tool or self.run_tool):
+                text_calls, rest = parse_text_tool_calls(content, self.tool_names)
+                if text_calls:  # a model that writes its tool calls as text: run them all the same
+                    calls = [_Call(f"text_call_{i}", c.name, c.arguments) for i, c in enumerate(text_calls)]
+                    content, as_text = rest, True
             if content.strip():
                 exchange.texts.append(content)
+            if finish == "content_filter":
+                raise LLMError("stopped its answer (content filter)")
             if not calls or last:
                 exchange.truncated = finish == "length"
                 break
-            messages.append({
-                "role": "assistant",
-                "content": content or None,
-                "tool_calls": [{"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-                               for c in calls],
-            })
+            if not as_text:
+                messages.append({
+                    "role": "assistant",
+                    "content": content or None,
+                    "tool_calls": [{"id": c.id, "type": "function",
+                                    "function": {"name": c.name, "arguments": c.arguments}} for c in calls],
+                })
+            results = []
             for i, call in enumerate(calls):
                 if i < MAX_CALLS_PER_ROUND:
-                    payload = await self._call_tool(call, run_tool, emit, exchange)
+                    payload = await self._call_tool(call, run_tool, emit, exchange, len(prompt.passages))
                 else:
                     payload = {"error": f"too many tool calls at once; make at most {MAX_CALLS_PER_ROUND}"}
-                messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(payload)})
-        tail = rewriter.flush()
+                results.append(payload)
+                if not as_text:
+                    messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(payload)})
+            if as_text:  # no tool role for a call the server never saw: the results come back as data
+                messages.append({"role": "assistant", "content": content or "(running the demos)"})
+                messages.append({"role": "user", "content": "Results of the demos you asked for:\n\n" + "\n\n".join(
+                    block("RESULT", json.dumps(r), prompt.nonce, str(i + 1)) for i, r in enumerate(results))
+                    + "\n\nNow answer the question, citing passages and demos as [n]."})
+        tail = rewriter.feed(exchange.guard.flush()) + rewriter.flush()
         if tail:
             emit(TextDelta(tail))
 
@@ -438,26 +517,41 @@ class OpenAIChatBackend:
 
         kwargs: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": self.max_tokens,
                                   "temperature": self.temperature, "stream": True}
+        if self.stream_usage:
+            kwargs["stream_options"] = {"include_usage": True}
         if self.tool_schemas and self.tools_supported:
             kwargs["tools"] = self.tool_schemas
             if last:
                 kwargs["tool_choice"] = "none"
-        try:
-            stream = await client.chat.completions.create(**kwargs)
-        except openai.BadRequestError as err:
-            if "tools" not in kwargs or "tool" not in str(err).lower():
-                raise
-            log.warning("the server rejected tools for model %s (%s); answering without tools", self.model, err)
-            self.tools_supported = False
-            kwargs.pop("tools")
-            kwargs.pop("tool_choice", None)
+        for _ in range(3):  # each retry drops one field the server refused
+            try:
+                stream = await client.chat.completions.create(**kwargs)
+                break
+            except (openai.BadRequestError, openai.UnprocessableEntityError) as err:
+                message = str(err).lower()
+                if "stream_options" in kwargs and ("stream_options" in message or "include_usage" in message):
+                    log.warning("the server rejected stream_options (%s); not asking for usage", err)
+                    self.stream_usage = False
+                    kwargs.pop("stream_options")
+                elif "tools" in kwargs and "tool" in message:
+                    log.warning("the server rejected tools for model %s (%s); answering without tools",
+                                self.model, err)
+                    self.tools_supported = False
+                    kwargs.pop("tools")
+                    kwargs.pop("tool_choice", None)
+                else:
+                    raise
+        else:
             stream = await client.chat.completions.create(**kwargs)
         parts: list[str] = []
         calls: dict[int, _Call] = {}
         finish: str | None = None
         async with stream:
             async for chunk in stream:
-                if not chunk.choices:
+                usage = getattr(chunk, "usage", None)
+                if usage is not None and getattr(usage, "prompt_tokens", None):
+                    exchange.prompt_tokens = (exchange.prompt_tokens or 0) + usage.prompt_tokens
+                if not chunk.choices:  # a usage-only chunk, or a server's keep-alive
                     continue
                 choice = chunk.choices[0]
                 delta = choice.delta
@@ -466,11 +560,16 @@ class OpenAIChatBackend:
                     if not parts and exchange.texts:
                         piece = "\n\n" + piece  # text after a tool call starts a new paragraph
                     parts.append(delta.content)
-                    shown = rewriter.feed(piece)
+                    shown = rewriter.feed(exchange.guard.feed(piece)) if exchange.guard else rewriter.feed(piece)
                     if shown:
                         if exchange.first_token_at is None:
                             exchange.first_token_at = time.perf_counter()
                         emit(TextDelta(shown))
+                legacy = getattr(delta, "function_call", None) if delta is not None else None
+                if legacy is not None and not (delta.tool_calls or []):  # the pre-tools "function_call" form
+                    call = calls.setdefault(0, _Call())
+                    call.name += legacy.name if legacy.name and legacy.name != call.name else ""
+                    call.arguments += legacy.arguments or ""
                 for pos, tool_call in enumerate((delta.tool_calls if delta is not None else None) or []):
                     call = calls.setdefault(tool_call.index if tool_call.index is not None else pos, _Call())
                     if tool_call.id:
@@ -490,7 +589,7 @@ class OpenAIChatBackend:
 
     # ------------------------------------------------------------------ tools
     async def _call_tool(self, call: _Call, run_tool: ToolRunner | None, emit: Emit,
-                         exchange: _Exchange) -> dict[str, Any]:
+                         exchange: _Exchange, n_passages: int = 0) -> dict[str, Any]:
         assert self.tools is not None
         run_tool = run_tool or self.run_tool
         try:
@@ -517,11 +616,16 @@ class OpenAIChatBackend:
             return {"command": f"/{spec.name}", "error": error}
         exchange.images.extend(reply.images)
         exchange.tables.extend(reply.tables)
+        summary = clip(reply.text.strip(), TOOL_SUMMARY_CHARS)
+        data = _clip_data(reply.data)
+        number = n_passages + len(exchange.tool_outputs) + 1
+        exchange.tool_outputs.append(ToolOutput(number, spec.name, summary, data))
         return {
             "command": f"/{spec.name}",
+            "cite_as": f"[{number}]",
             "arguments": kwargs,
-            "summary": clip(reply.text.strip(), TOOL_SUMMARY_CHARS),
-            "data": _clip_data(reply.data),
+            "summary": summary,
+            "data": data,
             "images": [{"filename": im.filename, "description": im.description} for im in reply.images],
             "note": "The student sees these images below your answer." if reply.images else "",
         }

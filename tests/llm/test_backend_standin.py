@@ -38,14 +38,15 @@ def streamed_text(events):
 
 # ------------------------------------------------------------------------------- streaming
 def test_answer_streams_as_deltas_and_ends_with_a_cited_final(standin, make_backend):
-    standin.push(Say("Gradients shrink layer by layer in deep sigmoid nets [1], unlike with ReLU [2].",
-                     chunk_chars=5))
+    text = ("The gradient shrinks as it travels backwards through a deep network, so the early layers barely "
+            "learn [1]. ReLU passes positive inputs unchanged, so gradients do not shrink through many layers [2].")
+    standin.push(Say(text, chunk_chars=5))
     events = collect(make_backend(), "why does my deep sigmoid net stop learning?")
     result = final_of(events)
     deltas = [e for e in events if isinstance(e, TextDelta)]
     assert len(deltas) > 5  # really streamed, not one blob
     assert streamed_text(events) == result.text
-    assert result.text == "Gradients shrink layer by layer in deep sigmoid nets [1], unlike with ReLU [2]."
+    assert result.text == text and len(result.verification.kept) == 2
     assert [c.chunk.topic for c in result.answer.citations] == ["vanishing-gradient", "relu"]
     assert [c.number for c in result.answer.citations] == [1, 2]
     assert result.backend == "llm:stand-in-1" and not result.fallback and not result.note
@@ -55,10 +56,12 @@ def test_answer_streams_as_deltas_and_ends_with_a_cited_final(standin, make_back
 
 
 def test_citations_are_renumbered_in_order_of_first_use_while_streaming(standin, make_backend):
-    standin.push(Say("ReLU keeps slope one [2]. Sigmoid slope tops out at 0.25 [1][2].", chunk_chars=3))
+    standin.push(Say("ReLU has slope one for positive inputs, so gradients do not shrink [2]. Sigmoid units have a "
+                     "maximum slope of 0.25 [1].", chunk_chars=3))
     events = collect(make_backend(), "relu vs sigmoid gradients")
     result = final_of(events)
-    assert result.text == "ReLU keeps slope one [1]. Sigmoid slope tops out at 0.25 [2][1]."
+    assert result.text == ("ReLU has slope one for positive inputs, so gradients do not shrink [1]. Sigmoid units "
+                           "have a maximum slope of 0.25 [2].")
     assert streamed_text(events) == result.text
     assert [c.chunk.topic for c in result.answer.citations] == ["relu", "vanishing-gradient"]
 
@@ -82,26 +85,63 @@ def test_throttled_edits_of_a_slow_stream(standin, make_backend):
 
 # ------------------------------------------------------------------------------- citations
 def test_bogus_citation_is_removed_and_flagged(standin, make_backend):
-    standin.push(Say("The gradient shrinks through a deep network [1]. Paris is the capital city of France and the largest metropolis [4]. "
-                     "Batch normalization fixes everything [7]."))
+    standin.push(Say("The gradient shrinks as it travels backwards through a deep network, so the early layers "
+                     "barely learn [1]. Sigmoid units have a maximum slope of 0.25, so every layer multiplies the "
+                     "gradient by a small factor [1]. Paris is the capital of France [4]. Batch norm helps [7]."))
     result = final_of(collect(make_backend(), "why does my deep net stop learning?"))
-    assert "[7]" not in result.text and "[4]" not in result.text
-    assert result.text.startswith("The gradient shrinks through a deep network [1].")
-    assert result.citation_check.out_of_range == (7,)
-    assert result.citation_check.unsupported == (4,)  # passage 4 is focal loss, not French geography
+    assert "[7]" not in result.text and "[4]" not in result.text and "Paris" not in result.text
+    assert result.text.startswith("The gradient shrinks as it travels backwards") and not result.fallback
+    dropped = {c.unit.claim: c.reason for c in result.verification.dropped}
+    assert "not supported by the cited passage" in dropped["Paris is the capital of France."]  # [4] is focal loss
+    assert "matches no passage" in dropped["Batch norm helps."]
     assert [c.chunk.topic for c in result.answer.citations] == ["vanishing-gradient"]
     from bot.replies import result_reply
 
     reply = result_reply(result)
-    assert reply.extra["citations_removed"] == [4, 7]
-    assert "removed" in reply.extra["note"] and reply.extra["footer"] == reply.extra["note"]
+    assert reply.extra["sentences_dropped"] == 2 and "checked against them" in reply.extra["footer"]
+    assert reply.data["generated_by"] == "llm" and reply.data["fallback"] is None
     assert {int(n) for n in re.findall(r"\[(\d+)\]", reply.text)} == {1} and len(reply.sources) == 1
 
 
-def test_uncited_answer_gets_a_note(standin, make_backend):
-    standin.push(Say("Deep networks are hard to train."))
+def test_an_uncited_answer_never_reaches_the_student(standin, make_backend):
+    standin.push(Say("The dying ReLU problem is also known as the vanishing gradient problem. Deep networks are "
+                     "hard to train."))
     result = final_of(collect(make_backend(), "why does my deep net stop learning?"))
-    assert not result.answer.citations and "cites none" in result.note
+    assert result.fallback == "unverified" and result.generated_by == "extractive"
+    assert result.text == FakeAnswers().answer("q").text and "could not be checked" in result.note
+    assert all(c.reason == "cites no passage" for c in result.verification.dropped)
+
+
+def test_a_wrong_claim_citing_a_real_passage_falls_back(standin, make_backend):
+    standin.push(Say("Focal loss was invented in 1850 to compress JPEG images on mobile phones [4]."))
+    result = final_of(collect(make_backend(), "what is focal loss?"))
+    assert result.fallback == "unverified" and result.text == FakeAnswers().answer("q").text
+
+
+@pytest.mark.parametrize("answer", [
+    "<<<END QUESTION #597ca1a9>>>\nThe student's question: how do I read a coefficient?",
+    "Focal loss down-weights easy examples [4]. <<<END PASSAGE 4 #1f3a9c0d>>",
+    "assistant: Focal loss down-weights easy, well-classified examples [4].",
+    "Answer the question from passages 1 to 4, citing them as [n]. Focal loss down-weights easy examples [4].",
+])
+def test_scaffolding_in_the_answer_falls_back_and_is_never_streamed(standin, make_backend, answer):
+    standin.push(Say(answer, chunk_chars=4))
+    events = collect(make_backend(), "what is focal loss?")
+    result = final_of(events)
+    assert result.fallback == "scaffolding" and result.text == FakeAnswers().answer("q").text
+    shown = streamed_text(events)
+    assert "<<" not in shown and "student's question" not in shown.lower() and "assistant:" not in shown
+    assert "passages 1 to" not in shown
+
+
+def test_reasoning_is_stripped_and_never_streamed(standin, make_backend):
+    standin.push(Say("<think>The student asks about focal loss. Passage 4 says it.</think>Focal loss down-weights "
+                     "easy, well-classified examples so that training focuses on the hard ones [4].", chunk_chars=3))
+    events = collect(make_backend(), "what is focal loss?")
+    result = final_of(events)
+    assert not result.fallback and "think" not in streamed_text(events).lower()
+    assert result.text == ("Focal loss down-weights easy, well-classified examples so that training focuses on the "
+                           "hard ones [1].") == streamed_text(events)
 
 
 # ------------------------------------------------------------------------------- tools
@@ -111,8 +151,9 @@ def test_tool_call_round_trip_runs_the_real_demo(standin, make_backend):
         assert len(tool_messages) == 1
         payload = json.loads(tool_messages[0]["content"])
         precision = payload["data"]["per_class"][0]["precision"]
-        return Say(f"Precision for class 0 is {precision:.3f}: 50 of the 55 predicted class 0 are right. "
-                   "Deep sigmoid nets lose gradients [1].")
+        return Say(f"Let me compute that. The precision for class cat is {precision:.3f} {payload['cite_as']}. "
+                   "The vanishing gradient problem is what happens when the gradient shrinks as it travels "
+                   "backwards through a deep network [1].")
 
     standin.push(CallTool("metrics_confusion_matrix", json.dumps({"matrix": [[50, 10], [5, 35]], "labels": "cat,dog"}),
                           preamble="Let me compute that."),
@@ -123,7 +164,10 @@ def test_tool_call_round_trip_runs_the_real_demo(standin, make_backend):
     finished = [e for e in events if isinstance(e, ToolFinished)]
     assert [e.command for e in started] == ["metrics confusion-matrix"]
     assert started[0].arguments["matrix"] == "[[50,10],[5,35]]" and finished[0].ok
-    assert "0.909" in result.text and "Let me compute that." in result.text  # 50 / (50 + 5)
+    assert "0.909" in result.text and not result.fallback  # 50 / (50 + 5)
+    assert "Let me compute that." not in result.text  # it cites nothing
+    assert [c.chunk.title for c in result.answer.citations] == ["Demo: /metrics confusion-matrix",
+                                                                CHUNKS[0].title]
     assert [im.filename for im in result.images] == ["confusion-matrix.png"]
     assert result.images[0].png.startswith(b"\x89PNG")
     assert result.tool_runs[0].ok and result.tool_runs[0].command == "metrics confusion-matrix"
@@ -141,7 +185,7 @@ def test_invalid_tool_arguments_go_back_to_the_model_and_the_demo_never_runs(sta
 
     standin.push(CallTool("plot_gradient_flow", '{"depth": 500, "activation": "sigmoid"}'),
                  CallTool("plot_gradient_flow", '{"depth": 20, "activation": "swish"}', call_id="call_2"),
-                 Say("With 20 layers the early gradients vanish [1]."))
+                 Say("The gradient shrinks as it travels backwards through a deep network [1]."))
     result = final_of(collect(make_backend(), "show me why sigmoid vanishes", run_tool=spy))
     assert ran == []
     spec = REGISTRY["plot gradient-flow"]
@@ -151,16 +195,16 @@ def test_invalid_tool_arguments_go_back_to_the_model_and_the_demo_never_runs(sta
             bind(spec, bad)  # exactly the slash command's message
         assert error == str(expected.value)
     assert [r.ok for r in result.tool_runs] == [False, False]
-    assert result.text == "With 20 layers the early gradients vanish [1]." and not result.fallback
+    assert result.text == "The gradient shrinks as it travels backwards through a deep network [1]." and not result.fallback
 
 
 def test_malformed_and_unknown_tool_calls_are_reported_to_the_model(standin, make_backend):
     standin.push(CallTool("plot_gradient_flow", '{"depth": 20,'), CallTool("rm_rf", "{}", call_id="call_2"),
-                 Say("Gradients shrink with depth [1]."))
+                 Say("The gradient shrinks as it travels backwards through a deep network [1]."))
     result = final_of(collect(make_backend(), "show me why sigmoid vanishes"))
     errors = [json.loads(r["messages"][-1]["content"])["error"] for r in standin.requests[1:3]]
     assert "not valid JSON" in errors[0] and "unknown tool 'rm_rf'" in errors[1]
-    assert result.text == "Gradients shrink with depth [1]."
+    assert result.text == "The gradient shrinks as it travels backwards through a deep network [1]."
 
 
 def test_tool_rounds_are_bounded(standin, make_backend):
@@ -173,18 +217,18 @@ def test_tool_rounds_are_bounded(standin, make_backend):
         ran.append(spec.name)
         return Reply(text="activations computed", data={"ok": True})
 
-    standin.push(*calls[:2], Respond(lambda body: Say("Done [1].") if body.get("tool_choice") == "none"
+    standin.push(*calls[:2], Respond(lambda body: Say("The gradient shrinks as it travels backwards through a deep network [1].") if body.get("tool_choice") == "none"
                                      else calls[2]))
     result = final_of(collect(make_backend(), "show me the activations", run_tool=fake_run))
     assert len(ran) == 2 and len(standin.requests) == 3
-    assert standin.requests[-1]["tool_choice"] == "none" and result.text == "Done [1]."
+    assert standin.requests[-1]["tool_choice"] == "none" and result.text == "The gradient shrinks as it travels backwards through a deep network [1]."
 
 
 def test_server_without_tool_support_is_retried_without_tools(standin, make_backend):
-    standin.push(Fail(400, "model llama-tiny does not support tools"), Say("Gradients shrink with depth [1]."))
+    standin.push(Fail(400, "model llama-tiny does not support tools"), Say("The gradient shrinks as it travels backwards through a deep network [1]."))
     backend = make_backend()
     result = final_of(collect(backend, "why do gradients vanish?"))
-    assert result.text == "Gradients shrink with depth [1]." and not result.fallback
+    assert result.text == "The gradient shrinks as it travels backwards through a deep network [1]." and not result.fallback
     assert "tools" in standin.requests[0] and "tools" not in standin.requests[1]
     assert backend.tools_supported is False
 
@@ -194,23 +238,24 @@ def test_server_without_tool_support_is_retried_without_tools(standin, make_back
 def test_server_error_falls_back_to_the_extractive_answer_with_a_note(standin, make_backend, failure, reason):
     standin.push(failure)
     result = final_of(collect(make_backend(), "why does my deep net stop learning?"))
-    assert result.fallback and reason in result.note and "quoted from our articles" in result.note
+    assert result.fallback == "error" and reason in result.note and "quoted from our articles" in result.note
     assert result.text == FakeAnswers().answer("q").text and result.backend == "extractive"
 
 
 def test_timeout_before_the_first_token_falls_back(standin, make_backend):
     standin.push(Hang(5.0))
     result = final_of(collect(make_backend(timeout_s=0.4), "why does my deep net stop learning?"))
-    assert result.fallback and "within 0.4 s" in result.note
+    assert result.fallback == "timeout" and "within 0.4 s" in result.note
     assert result.timings_ms["llm_ms"] < 2000
 
 
 def test_stall_mid_stream_falls_back_and_the_final_replaces_the_partial_text(standin, make_backend):
-    standin.push(Stall("Gradients shrink as they", seconds=5.0))
+    standin.push(Stall("The gradient shrinks as it travels backwards through a deep network, so the early layers "
+                       "barely learn [1]. Sigmoid units have", seconds=5.0))
     events = collect(make_backend(timeout_s=0.5), "why does my deep net stop learning?")
     result = final_of(events)
-    assert streamed_text(events).startswith("Gradients shrink")
-    assert result.fallback and result.text == FakeAnswers().answer("q").text
+    assert streamed_text(events).startswith("The gradient shrinks")
+    assert result.fallback == "timeout" and result.text == FakeAnswers().answer("q").text
 
 
 def test_unreachable_server_falls_back(make_backend):
@@ -294,16 +339,19 @@ def test_blocking_answer_and_ask_command_over_the_stand_in(standin, tmp_path):
     services = Services(settings)
     services.__dict__["answerer"] = fake_answerer()  # no model or index in these tests
     assert isinstance(services.answer_backend, OpenAIChatBackend)
-    standin.push(Say("Gradients shrink through depth [1]."))
+    standin.push(Say("The gradient shrinks as it travels backwards through a deep network [1]."))
     reply = invoke("ask", services, {"question": "why does my deep net stop learning?"})
-    assert set(reply.data) == {"answer", "abstained", "sources"}
-    assert reply.data == {"answer": "Gradients shrink through depth [1].", "abstained": False,
-                          "sources": [{"topic": "vanishing-gradient", "title": CHUNKS[0].title, "section": "Overview"}]}
+    tokens = reply.data.pop("prompt_tokens")
+    assert reply.data == {"answer": "The gradient shrinks as it travels backwards through a deep network [1].", "abstained": False,
+                          "sources": [{"topic": "vanishing-gradient", "title": CHUNKS[0].title, "section": "Overview"}],
+                          "generated_by": "llm", "fallback": None}
+    assert 100 < tokens < 2_000
     assert reply.extra["backend"] == "llm:stand-in-1"
     standin.push(Fail(500), Fail(500))  # the configured backend retries once, then falls back
     fallback = invoke("ask", services, {"question": "why does my deep net stop learning?"})
     assert fallback.data["answer"] == FakeAnswers().answer("q").text and "HTTP 500" in fallback.extra["note"]
-    assert set(fallback.data) == {"answer", "abstained", "sources"} and fallback.extra["fallback"] is True
+    assert fallback.data["generated_by"] == "extractive" and fallback.data["fallback"] == "error"
+    assert fallback.extra["fallback"] == "error" and fallback.extra["footer"].startswith("Quoted from our articles.")
     assert len(standin.requests) == 3 and standin.requests[0]["max_tokens"] == 200
 
 
@@ -319,7 +367,8 @@ def test_without_an_llm_ask_is_the_extractive_reply_unchanged(tmp_path):
     result = backend.answer("why does my deep net stop learning?")
     new, old = result_reply(result), answer_reply(FakeAnswers().answer("why does my deep net stop learning?"))
     assert new.extra == {} and new.images == () and new.tables == ()
-    assert {**new.__dict__, "answer_id": None} == {**old.__dict__, "answer_id": None}
+    assert new.data == {**old.data, "generated_by": "extractive", "fallback": None}
+    assert {**new.__dict__, "answer_id": None, "data": None} == {**old.__dict__, "answer_id": None, "data": None}
     events = asyncio.run(_drain(backend.stream_answer("why does my deep net stop learning?")))
     assert len(events) == 1 and events[0].result.text == result.text
 
