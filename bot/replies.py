@@ -59,6 +59,9 @@ def answer_reply(answer: Answer) -> Reply:
         "answer": answer.text,
         "abstained": answer.abstained,
         "sources": [s.as_dict() for s in sources],
+        "level": answer.level,
+        "computed": [c.as_dict() for c in answer.computed.computations],
+        "answer_source": answer.source,
     }
     passages = tuple(f"[{c.number}] {c.chunk.title} — {c.chunk.section}\n{c.chunk.text}" for c in answer.citations)
     return Reply(

@@ -70,10 +70,19 @@ def test_search_batch_returns_one_hit_list_per_line_in_order(capsys, services, t
     assert all(len(lst) == 2 for lst in lists)
 
 
+def test_ask_json_reports_computed_numbers(capsys, services):
+    code, out, _ = run(capsys, "ask", "how do I interpret a logistic regression coefficient of 0.7?", "--json")
+    data = json.loads(out)
+    assert code == 0 and [c["tool"] for c in data["computed"]] == ["odds-ratio"]
+    assert abs(data["computed"][0]["result"]["odds_ratio"] - 2.0137527) < 1e-6 and "2.01" in data["answer"]
+
+
 def test_ask_json_shape_and_abstention(capsys, services, tmp_path):
     code, out, _ = run(capsys, "ask", "how does batch norm behave at inference time?", "--json")
     data = json.loads(out)
-    assert code == 0 and set(data) == {"answer", "abstained", "sources", "generated_by", "fallback"}
+    assert code == 0 and set(data) == {"answer", "abstained", "sources", "generated_by", "fallback", "level",
+                                       "computed", "answer_source"}
+    assert data["level"] == "standard" and data["computed"] == [] and data["answer_source"] in {"authored", "composed"}
     assert data["abstained"] is False and data["generated_by"] == "extractive" and data["fallback"] is None
     assert data["sources"][0]["topic"] == "batch-normalization"
     assert set(data["sources"][0]) == {"topic", "title", "section"}

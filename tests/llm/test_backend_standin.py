@@ -344,7 +344,8 @@ def test_blocking_answer_and_ask_command_over_the_stand_in(standin, tmp_path):
     tokens = reply.data.pop("prompt_tokens")
     assert reply.data == {"answer": "The gradient shrinks as it travels backwards through a deep network [1].", "abstained": False,
                           "sources": [{"topic": "vanishing-gradient", "title": CHUNKS[0].title, "section": "Overview"}],
-                          "generated_by": "llm", "fallback": None}
+                          "generated_by": "llm", "fallback": None, "level": "standard", "computed": [],
+                          "answer_source": "composed"}
     assert 100 < tokens < 2_000
     assert reply.extra["backend"] == "llm:stand-in-1"
     standin.push(Fail(500), Fail(500))  # the configured backend retries once, then falls back
