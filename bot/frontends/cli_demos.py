@@ -131,7 +131,8 @@ def _parameters(specs: list[CommandSpec]) -> list[inspect.Parameter]:
                 kind = Path if opt.type is Attachment else str
                 if counts[name] > 1:
                     kind = list[kind]  # type: ignore[valid-type]
-                info = typer.Option(flag, metavar=_metavar(opt), help=_help(opt), show_default=False)
+                metavar = name.upper() if counts[name] > 1 else _metavar(opt)  # --sentence S1 --sentence S2
+                info = typer.Option(flag, metavar=metavar, help=_help(opt), show_default=False)
                 annotation, default = Annotated[Optional[kind], info], None
             params[name] = inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
                                              default=default)
@@ -156,7 +157,8 @@ def _command(specs: list[CommandSpec]) -> Callable[..., None]:
         show_reply(invoke(spec.name, Services(), _arguments(spec, values)), as_json, out)
 
     run.__signature__ = inspect.Signature(_parameters(specs))  # type: ignore[attr-defined]
-    run.__doc__ = specs[0].summary if len(specs) == 1 else "; ".join(s.summary for s in specs) + "."
+    run.__doc__ = specs[0].summary if len(specs) == 1 else "\n\n".join(
+        [f"One of: {' | '.join(_usage(s) for s in specs)}."] + [f"{_usage(s)}: {s.summary}." for s in specs])
     return run
 
 
