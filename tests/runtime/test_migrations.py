@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import sqlite3
+from unittest.mock import create_autospec
 
 import numpy as np
 import pytest
 
 from bot.learning.store import LearningStore
 from bot.runtime.storage import Store
+from knowledge.embedder import EMBEDDING_DIM, Embedder
 from knowledge.gaps import GapLog
 from knowledge.notes import NoteStore
 from tools.migrations import load_migrations, open_database, split_statements
@@ -40,13 +42,11 @@ INSERT INTO feedback VALUES ('abc123', 10, -1, 0);
 """
 
 
-class OneVector:
-    """The gap log only needs ``encode_one``: every question gets the same unit vector."""
-
-    def encode_one(self, text: str) -> np.ndarray:
-        vector = np.zeros(384, dtype=np.float32)
-        vector[0] = 1.0
-        return vector
+def one_vector_embedder() -> Embedder:
+    """An Embedder double with the real class's signatures: every text gets the same unit vector."""
+    embedder = create_autospec(Embedder, instance=True, spec_set=True)
+    embedder.encode_one.return_value = np.eye(1, EMBEDDING_DIM, dtype=np.float32)[0]
+    return embedder
 
 
 def _old_file(path, script: str) -> None:
@@ -66,7 +66,7 @@ def _versions(path) -> list[tuple[int, str]]:
 def test_an_old_notes_db_is_migrated_forward_with_its_notes(tmp_path):
     path = tmp_path / "notes.db"
     _old_file(path, OLD_NOTES_DB)
-    gaps = GapLog(path, OneVector())  # the gap log table came in migration 2
+    gaps = GapLog(path, one_vector_embedder())  # the gap log table came in migration 2
     assert _versions(path) == [(1, "notes"), (2, "gap_log")]  # 1 adopted from user_version, 2 applied
     assert gaps.record(7, "when is the exam?", 0.2) is not None
     assert [g.example for g in gaps.groups(7)] == ["when is the exam?"]
@@ -127,8 +127,8 @@ def test_a_file_migrated_by_newer_code_is_refused(tmp_path):
 
 
 def test_the_notes_and_the_gap_log_share_one_connection(tmp_path):
-    notes = NoteStore(tmp_path / "notes.db", OneVector(), tmp_path / "notes")  # type: ignore[arg-type]
-    gaps = GapLog(tmp_path / "notes.db", OneVector())  # type: ignore[arg-type]
+    notes = NoteStore(tmp_path / "notes.db", one_vector_embedder(), tmp_path / "notes")
+    gaps = GapLog(tmp_path / "notes.db", one_vector_embedder())
     assert notes._db is gaps._db and notes._lock is gaps._lock
     notes.close()
     assert gaps.record(3, "still writable after the notes closed", None) is not None
