@@ -26,6 +26,7 @@ from knowledge.abstention import content_words
 from knowledge.composer import DANGLING_OPENER, compose
 from knowledge.followup import retrieval_query
 from knowledge.retriever import Hit, KnowledgeBase, SearchResult
+from tools.errors import UserInputError
 from tools.question_math import WorkedNumbers, compute_from_question, fmt
 
 # Fallback abstention rule (no trained classifier on disk): the best passage cosine must reach
@@ -85,8 +86,6 @@ def detect_level(question: str, requested: str | None = None) -> str:
     """The requested level, else what the question implies ("eli5" → beginner), else standard."""
     if requested:
         if requested not in LEVELS:
-            from tools.errors import UserInputError
-
             raise UserInputError(f"unknown level {requested!r}: use one of {', '.join(LEVELS)}")
         return requested
     if _BEGINNER_HINT.search(question):
@@ -186,7 +185,11 @@ class ExtractiveAnswerer:
         result = self.kb.search(query, k=5, guild_id=guild_id)
         match = self.authored_match(result)
         probability = self.on_topic_probability(result, match)
-        if self.should_abstain(result, match):
+        if probability is None:
+            abstain = self.should_abstain(result, match)
+        else:  # the classifier's verdict, without computing its features a second time
+            abstain = not result.hits or probability < self.abstention.threshold
+        if abstain:
             return Answer(question, abstain_text(self.kb, result), True, [], result.hits, result.best_dense,
                           source="abstained", level=level, on_topic_probability=probability)
         topic = result.hits[0].chunk.topic

@@ -194,7 +194,7 @@ def compose(kb: KnowledgeBase, result: SearchResult, level: str = "standard",
                 continue
             if u.text.startswith(MISCONCEPTION_PREFIX) and misconceptions:
                 continue
-            if chosen and float(u.vector @ max(chosen, key=lambda c: float(u.vector @ c.vector)).vector) > 0.92:
+            if chosen and max(float(u.vector @ c.vector) for c in chosen) > 0.92:
                 continue  # says again what is already said
             best = u
             break

@@ -8,6 +8,7 @@ report on ``test``: tuning and reporting on the same questions would flatter us.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -190,8 +191,6 @@ def load_answer_questions(path: Path = ANSWERS_FILE, split: str = "all") -> list
 
 
 def nugget_hits(text: str, nuggets: tuple[tuple[str, ...], ...]) -> list[bool]:
-    import re
-
     return [any(re.search(alt, text, re.IGNORECASE) for alt in alternatives) for alternatives in nuggets]
 
 
