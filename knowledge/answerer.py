@@ -19,6 +19,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from knowledge.abstention import AbstentionModel, features, vocabulary_of
 from knowledge.authored import AuthoredBank, AuthoredMatch, section_chunks
 from knowledge.chunking import Chunk
@@ -148,8 +150,30 @@ class ExtractiveAnswerer:
 
     # -- deciding -------------------------------------------------------------------------------
 
-    def authored_match(self, result: SearchResult) -> AuthoredMatch | None:
-        return self.authored.match(result.query_vector, result.query) if self.authored is not None else None
+    def authored_match(self, result: SearchResult, exclude: frozenset[str] = frozenset()) -> AuthoredMatch | None:
+        if self.authored is None:
+            return None
+        return self.authored.match(result.query_vector, result.query, exclude=exclude)
+
+    def followup_match(self, question: str, previous: str, result: SearchResult) -> AuthoredMatch | None:
+        """The written answer for a follow-up, read as what it asks *about the previous subject*:
+        matched with the follow-up's own vector plus the joined query's, within the topic the
+        joined query retrieved, and never the answer the previous question already got."""
+        if self.authored is None or not result.hits:
+            return None
+        vector = self.kb.embedder.encode_one(question) + result.query_vector
+        vector = vector / (np.linalg.norm(vector) or 1.0)
+        return self.authored.match(vector, question, topics={result.hits[0].chunk.topic},
+                                   exclude=self.already_answered(previous))
+
+    def already_answered(self, previous: str) -> frozenset[str]:
+        """The authored answer the previous question got (if any): a follow-up ("how do I fix
+        it?") is read together with that question, so it would match the same written answer
+        again; the student has seen it and wants the next thing."""
+        if self.authored is None:
+            return frozenset()
+        match = self.authored.match(self.kb.embedder.encode_one(previous), previous)
+        return frozenset({match.answer.id}) if match is not None and match.cosine >= self.authored_min else frozenset()
 
     def on_topic_probability(self, result: SearchResult, match: AuthoredMatch | None = None) -> float | None:
         if self.abstention is None:
@@ -183,7 +207,10 @@ class ExtractiveAnswerer:
         level = detect_level(question, level)
         query = retrieval_query(question, previous)
         result = self.kb.search(query, k=5, guild_id=guild_id)
-        match = self.authored_match(result)
+        if query == question:
+            match = self.authored_match(result)
+        else:
+            match = self.followup_match(question, previous[-1], result)
         probability = self.on_topic_probability(result, match)
         if probability is None:
             abstain = self.should_abstain(result, match)

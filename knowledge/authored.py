@@ -236,17 +236,17 @@ class AuthoredBank:
         return cls(answers, np.asarray(vectors, dtype=np.float32), np.asarray(rows, dtype=np.int64))
 
     def match(self, query_vector: np.ndarray, query_text: str = "",
-              topics: set[str] | None = None) -> AuthoredMatch | None:
-        """The closest authored answer (restricted to ``topics`` when given), or None."""
+              topics: set[str] | None = None, exclude: frozenset[str] = frozenset()) -> AuthoredMatch | None:
+        """The closest authored answer (restricted to ``topics`` when given, never one whose id
+        is in ``exclude``), or None."""
         if not len(self.rows):
             return None
         sims = self.vectors @ query_vector
         best_per_answer = np.full(len(self.answers), -1.0, dtype=np.float32)
         np.maximum.at(best_per_answer, self.rows, sims)
-        if topics is not None:
-            for i, a in enumerate(self.answers):
-                if a.topic not in topics:
-                    best_per_answer[i] = -1.0
+        for i, a in enumerate(self.answers):
+            if (topics is not None and a.topic not in topics) or a.id in exclude:
+                best_per_answer[i] = -1.0
         # Word order matters where embeddings blur it: "favour recall over precision" must not
         # match "when is precision more important than recall". The closest few are re-ranked
         # with a small bonus for the share of the question's word pairs a phrasing shares.

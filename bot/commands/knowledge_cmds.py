@@ -12,6 +12,7 @@ from bot.context import Caller
 from bot.llm.streaming import Edit, throttle_edits
 from bot.replies import hit_dict, hit_source, result_reply, small_talk_reply
 from bot.reply import Reply, Source
+from knowledge.answerer import LEVELS
 from knowledge.query import MAX_QUERY_CHARS, is_small_talk, validate_query
 from knowledge.topics import ROADMAP, resolve_topic, suggest_topics
 from tools.text import clip_words
@@ -27,6 +28,8 @@ MAX_SEARCH_K = 20
 SNIPPET_CHARS = 300
 
 QUESTION = Option("question", "Your question, in plain words", required=True, max_length=MAX_QUERY_CHARS, rest_of_line=True)
+LEVEL = Option("level", "How deep: beginner (intuition, no formulas), standard, deep (the math first)",
+               choices=LEVELS)
 
 
 def log_gap(services: Services, guild_id: int | None, question: str, best_score: float | None,
@@ -39,7 +42,7 @@ def log_gap(services: Services, guild_id: int | None, question: str, best_score:
 
 
 async def ask_stream(services: Services, question: str, caller: Caller, history: Sequence[Turn] = (),
-                     run_tool: ToolRunner | None = None) -> AsyncIterator[Edit]:
+                     run_tool: ToolRunner | None = None, level: str | None = None) -> AsyncIterator[Edit]:
     """/ask for front ends that edit a message as the answer arrives (at most one edit a second);
     the last edit is final and carries the Reply. ``history``: earlier turns of the thread."""
     question = validate_query(question)
@@ -48,21 +51,24 @@ async def ask_stream(services: Services, question: str, caller: Caller, history:
         yield Edit(reply.text, final=True, reply=reply)
         return
     backend = await asyncio.to_thread(lambda: services.answer_backend)
-    events = backend.stream_answer(question, history, run_tool=run_tool, guild_id=caller.guild_id)
+    events = backend.stream_answer(question, history, run_tool=run_tool, guild_id=caller.guild_id, level=level)
     async for edit in throttle_edits(events):
         if edit.final and edit.result is not None and edit.result.answer.abstained:
             await asyncio.to_thread(log_gap, services, caller.guild_id, question, edit.result.answer.best_score)
         yield edit
 
 
-@command("ask", "Ask a concept question; answered from our articles, with sources", QUESTION,
-         example="/ask why does my 20-layer sigmoid net stop learning?", wants_caller=True, free_text=True,
-         stream=ask_stream)
-def ask(services: Services, question: str, caller: Caller) -> Reply:
+@command("ask", "Ask a concept question; answered from our articles, with sources", QUESTION, LEVEL,
+         example="/ask why does my 20-layer sigmoid net stop learning?", wants_caller=True, wants_history=True,
+         free_text=True, stream=ask_stream)
+def ask(services: Services, question: str, caller: Caller, history: Sequence[Turn] = (),
+        level: str | None = None) -> Reply:
+    """``history``: the conversation so far (console session, Discord thread), oldest first; a
+    short follow-up ("and for tanh?") is read together with the previous question."""
     question = validate_query(question)
     if is_small_talk(question):  # "hi", "thanks!", emoji: nothing to look up
         return small_talk_reply()
-    result = services.answer_backend.answer(question, guild_id=caller.guild_id)
+    result = services.answer_backend.answer(question, history, guild_id=caller.guild_id, level=level)
     if result.abstained:
         log_gap(services, caller.guild_id, question, result.answer.best_score)
     return result_reply(result)

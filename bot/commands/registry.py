@@ -15,7 +15,7 @@ import importlib
 import math
 import pkgutil
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ from bot.reply import Reply
 from tools.errors import NotAllowed, UserInputError
 
 if TYPE_CHECKING:
+    from bot.llm.conversation import Turn
     from bot.services import Services
 
 Handler = Callable[..., Reply]
@@ -104,6 +105,7 @@ class CommandSpec:
     hidden: bool = False
     instant: bool = False
     wants_caller: bool = False  # handler takes caller=Caller(...)
+    wants_history: bool = False  # handler takes history=(Turn, …): the conversation so far, oldest first
     ephemeral: bool = False  # chat front ends show the reply to the caller only
     trusted_only: bool = False
     admin: bool = False
@@ -274,18 +276,23 @@ def require_trusted(caller: Caller, what: str) -> None:
 
 
 def call_handler(spec: CommandSpec, services: "Services", kwargs: Mapping[str, Any],
-                 caller: Caller | None = None) -> Reply:
-    """Call a handler with already bound options (adds ``caller`` when the command wants it)."""
+                 caller: Caller | None = None, history: Sequence["Turn"] = ()) -> Reply:
+    """Call a handler with already bound options (adds ``caller`` and ``history`` when the
+    command wants them; ``history`` is the front end's conversation so far, e.g. the console
+    session or a Discord thread)."""
+    extra: dict[str, Any] = {}
     if spec.wants_caller:
-        return spec.handler(services, caller=caller or Caller.local(), **kwargs)
-    return spec.handler(services, **kwargs)
+        extra["caller"] = caller or Caller.local()
+    if spec.wants_history:
+        extra["history"] = tuple(history)
+    return spec.handler(services, **extra, **kwargs)
 
 
 def invoke(name: str, services: "Services", args: Mapping[str, Any] | None = None,
-           caller: Caller | None = None) -> Reply:
+           caller: Caller | None = None, history: Sequence["Turn"] = ()) -> Reply:
     """Run a command; :class:`UserInputError` propagates for the front end to render."""
     spec = resolve(name)
-    return call_handler(spec, services, bind(spec, args or {}), caller)
+    return call_handler(spec, services, bind(spec, args or {}), caller, history)
 
 
 ACTION_PREFIX = "action "

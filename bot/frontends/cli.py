@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -23,10 +24,13 @@ from bot.frontends.cli_demos import add_demo_commands, demo_app
 from bot.frontends.text_render import render
 from bot.services import Services
 from bot.settings import get_settings
+from knowledge.answerer import LEVELS
 from knowledge.query import MAX_QUERY_CHARS
 from tools.errors import UserInputError
 
 MAX_BATCH_LINES = 10_000
+
+Level = Enum("Level", {name: name for name in LEVELS}, type=str)  # --level choices, from the answerer
 
 app = typer.Typer(
     name="tutor",
@@ -95,12 +99,16 @@ def _answer_each(command: str, field: str, texts: list, extra: dict[str, Any], a
 def ask(
     question: Annotated[Optional[str], typer.Argument(help="Your question.")] = None,
     batch: Annotated[Optional[Path], typer.Option("--batch", help="File with one question per line.")] = None,
+    level: Annotated[Optional[Level], typer.Option(
+        "--level", help="beginner (intuition, no formulas) | standard | deep (the math first); "
+                        "default: what the question implies (\"ELI5\" → beginner), else standard.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Answer a question from our articles (extractive, cited; abstains off-topic)."""
     if (question is None) == (batch is None):
         raise CliUsageError('give a QUESTION or --batch FILE, e.g. tutor ask "why does ReLU help?"')
-    _answer_each("ask", "question", [question] if batch is None else _read_batch(batch), {}, as_json,
+    extra = {"level": level.value} if level is not None else {}
+    _answer_each("ask", "question", [question] if batch is None else _read_batch(batch), extra, as_json,
                  batch is not None)
 
 
@@ -220,9 +228,13 @@ def evaluate(
     questions_file: Annotated[Optional[Path], typer.Option("--file", help="Question file (JSONL).")] = None,
     calibrate: Annotated[bool, typer.Option("--calibrate", help="Pick abstention settings on dev first.")] = False,
     show_failures: Annotated[bool, typer.Option("--failures", help="List the questions that missed.")] = False,
+    answers: Annotated[bool, typer.Option(
+        "--answers", help="Answer quality on eval/answers.jsonl instead: key facts stated, complete answers, "
+                          "abstention on off-topic and same-words questions.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """Retrieval quality on eval/questions.jsonl: hit@1, hit@3, MRR per topic, abstention."""
+    """Retrieval quality on eval/questions.jsonl: hit@1, hit@3, MRR per topic, abstention
+    (``--answers``: answer quality on eval/answers.jsonl)."""
     from rich.table import Table as RichTable
 
     from knowledge.answerer import ExtractiveAnswerer
@@ -232,6 +244,11 @@ def evaluate(
 
     if split not in {"dev", "test", "holdout", "all"}:
         raise CliUsageError(f"--split must be dev, test, holdout or all (got {split!r})")
+    if answers:
+        if calibrate:
+            raise CliUsageError("--calibrate applies to retrieval only, not to --answers")
+        _evaluate_answers(split, questions_file, show_failures, as_json)
+        return
     if split == "holdout" and questions_file is None:
         questions_file = HOLDOUT_FILE
     source = questions_file or EVAL_FILE
@@ -263,6 +280,37 @@ def evaluate(
     )
     if calibration:
         stdout.print(f"calibrated on dev: threshold {calibration['threshold']:.3f}, margin {calibration['margin']:+.2f}")
+    if show_failures:
+        for failure in report.failures:
+            stdout.print(f"  miss: {failure}", markup=False, highlight=False)
+
+
+def _evaluate_answers(split: str, questions_file: Path | None, show_failures: bool, as_json: bool) -> None:
+    from rich.table import Table as RichTable
+
+    from knowledge.evaluation import ANSWERS_FILE, evaluate_answers, load_answer_questions
+
+    source = questions_file or ANSWERS_FILE
+    if not source.is_file():
+        raise CliUsageError(f"question file not found: {source} (expected JSONL with question/topic/split/nuggets)")
+    questions = load_answer_questions(source, split)
+    if not questions:
+        raise CliUsageError(f"no questions in the {split} split of {source}")
+    report = evaluate_answers(_services().answerer, questions, split)
+    data = report.as_dict()
+    if as_json:
+        emit_json(data)
+        return
+    table = RichTable(title=f"Answer quality on the {split} split ({source.name})")
+    columns = ("topic", "n", "key facts", "complete", "right article", "answered", "authored")
+    for col in columns:
+        table.add_column(col, justify="left" if col == "topic" else "right")
+    for topic, score in list(data["per_topic"].items()) + [("overall", data["overall"])]:
+        table.add_row(topic, str(score["n"]), *(f"{score[key]:.2f}" for key in (
+            "nugget_recall", "complete", "right_article_first", "answered", "authored")))
+    stdout.print(table)
+    stdout.print(f"off-topic abstained {data['off_topic_abstained']:.2f} of {data['off_topic_total']}; "
+                 f"same words, other sense {data['trap_abstained']:.2f} of {data['trap_total']}")
     if show_failures:
         for failure in report.failures:
             stdout.print(f"  miss: {failure}", markup=False, highlight=False)

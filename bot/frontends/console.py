@@ -19,6 +19,7 @@ from bot.commands.registry import CommandSpec, all_commands, free_text_command, 
 from bot.context import Attachment, Caller
 from bot.frontends.local_files import read_local_attachment
 from bot.frontends.text_render import render, save_images
+from bot.llm.conversation import Conversation
 from bot.reply import Action, Reply
 from bot.services import Services
 from tools.errors import UserInputError
@@ -71,14 +72,20 @@ def parse_line(line: str) -> tuple[CommandSpec, dict[str, str]]:
     return spec, args
 
 
-def handle_line(services: Services, line: str) -> Reply:
-    """Run one console line; never raises (errors become error Replies)."""
+def handle_line(services: Services, line: str, conversation: Conversation | None = None) -> Reply:
+    """Run one console line; never raises (errors become error Replies). ``conversation``: the
+    session's earlier questions and answers, so a follow-up ("and for tanh?") stays on topic;
+    an answered question is added to it."""
     try:
         spec, args = parse_line(line)
         files = {o.name: o for o in spec.options if o.type is Attachment}
         args = {k: (read_local_attachment(Path(v), files[k].max_bytes, files[k].file_kind) if k in files else v)
                 for k, v in args.items()}
-        return invoke(spec.name, services, args, Caller.local())
+        history = conversation.turns() if conversation is not None and spec.wants_history else ()
+        reply = invoke(spec.name, services, args, Caller.local(), history)
+        if conversation is not None and spec.wants_history and not reply.is_error and not reply.data.get("abstained"):
+            conversation.add(str(args.get("question", "")), str(reply.data.get("answer", reply.text)))
+        return reply
     except UserInputError as err:
         return Reply.error(str(err))
     except Exception:  # a bug: keep the console alive and give the user an id to report
@@ -101,6 +108,7 @@ def run_console(services: Services, stdin=None, console: Console | None = None) 
     console = console or Console()
     interactive = stdin.isatty()
     actions: tuple[Action, ...] = ()
+    conversation = Conversation(services.settings.llm_history_turns)
     if interactive:
         console.print("[bold cyan]ML tutor console[/] — same commands as the Discord bot. "
                       "Try [bold]/help[/], [bold]/roadmap[/] or just type a question. Ctrl-D quits.")
@@ -121,7 +129,7 @@ def run_console(services: Services, stdin=None, console: Console | None = None) 
         if line.isdigit() and 1 <= int(line) <= len(actions):
             reply = press(services, actions, line)
         else:
-            reply = handle_line(services, line)
+            reply = handle_line(services, line, conversation)
         actions = reply.actions
         paths = save_images(reply, services.settings.output_dir) if reply.images else []
         render(console, reply, paths)

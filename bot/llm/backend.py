@@ -159,13 +159,16 @@ class AnswerResult:
 class AnswerBackend(Protocol):
     name: str
 
-    def answer(self, question: str, history: Sequence[Turn] = (), *, guild_id: int | None = None) -> AnswerResult:
+    def answer(self, question: str, history: Sequence[Turn] = (), *, guild_id: int | None = None,
+               level: str | None = None) -> AnswerResult:
         """Blocking; call from a worker thread (or the CLI). ``guild_id``: whose server notes
-        count as evidence (``None``: the local console/CLI notes)."""
+        count as evidence (``None``: the local console/CLI notes). ``level``: beginner |
+        standard | deep (``None``: what the question implies, else standard)."""
         ...
 
     def stream_answer(self, question: str, history: Sequence[Turn] = (), *,
-                      run_tool: ToolRunner | None = None, guild_id: int | None = None) -> AsyncIterator[StreamEvent]:
+                      run_tool: ToolRunner | None = None, guild_id: int | None = None,
+                      level: str | None = None) -> AsyncIterator[StreamEvent]:
         """Events ending with exactly one :class:`~bot.llm.streaming.Final`."""
         ...
 
@@ -189,14 +192,17 @@ def followup_query(question: str, history: Sequence[Turn]) -> str:
 
 
 def retrieve(answerer: ExtractiveAnswerer, question: str, history: Sequence[Turn] = (),
-             guild_id: int | None = None) -> Answer:
-    """The extractive answer (with the retrieved passages). A follow-up that abstains on its own
-    is retried together with the thread's previous question; without history this is exactly
-    ``answerer.answer(question)``. ``guild_id`` selects whose server notes are searched too."""
+             guild_id: int | None = None, level: str | None = None) -> Answer:
+    """The extractive answer (with the retrieved passages). The thread's earlier questions go to
+    the answerer, which reads a short follow-up ("and for tanh?") together with the last one; a
+    follow-up that still abstains is retried joined to the previous question. Without history
+    this is exactly ``answerer.answer(question)``. ``guild_id`` selects whose server notes are
+    searched too."""
 
-    answer = answerer.answer(question, guild_id=guild_id)
+    previous = [turn.question for turn in history]
+    answer = answerer.answer(question, guild_id=guild_id, level=level, previous=previous)
     if answer.abstained and history:
-        alternative = answerer.answer(followup_query(question, history), guild_id=guild_id)
+        alternative = answerer.answer(followup_query(question, history), guild_id=guild_id, level=level)
         if not alternative.abstained:
             return replace(alternative, question=question)
     return answer
@@ -214,15 +220,17 @@ class ExtractiveBackend:
     def __init__(self, answerer: ExtractiveAnswerer) -> None:
         self.answerer = answerer
 
-    def answer(self, question: str, history: Sequence[Turn] = (), *, guild_id: int | None = None) -> AnswerResult:
+    def answer(self, question: str, history: Sequence[Turn] = (), *, guild_id: int | None = None,
+               level: str | None = None) -> AnswerResult:
         started = time.perf_counter()
-        answer = retrieve(self.answerer, validate_query(question), history, guild_id)
+        answer = retrieve(self.answerer, validate_query(question), history, guild_id, level)
         return AnswerResult(answer, timings_ms={"retrieval_ms": _ms(started)})
 
     async def stream_answer(self, question: str, history: Sequence[Turn] = (), *,
-                            run_tool: ToolRunner | None = None, guild_id: int | None = None) -> AsyncIterator[StreamEvent]:
+                            run_tool: ToolRunner | None = None, guild_id: int | None = None,
+                            level: str | None = None) -> AsyncIterator[StreamEvent]:
         question = validate_query(question)
-        yield Final(await asyncio.to_thread(lambda: self.answer(question, history, guild_id=guild_id)))
+        yield Final(await asyncio.to_thread(lambda: self.answer(question, history, guild_id=guild_id, level=level)))
 
 
 class LLMError(Exception):
@@ -348,13 +356,14 @@ class OpenAIChatBackend:
             await client.close()
 
     # ------------------------------------------------------------------ public API
-    def answer(self, question: str, history: Sequence[Turn] = (), *, guild_id: int | None = None) -> AnswerResult:
+    def answer(self, question: str, history: Sequence[Turn] = (), *, guild_id: int | None = None,
+               level: str | None = None) -> AnswerResult:
         """Blocking answer (no streaming); runs its own event loop, so call it from a thread."""
 
         async def run() -> AnswerResult:
             client = self.new_client()
             try:
-                return await self.run(client, question, history, None, lambda event: None, guild_id)
+                return await self.run(client, question, history, None, lambda event: None, guild_id, level)
             finally:
                 await client.close()
 
@@ -366,7 +375,8 @@ class OpenAIChatBackend:
             return pool.submit(asyncio.run, run()).result()
 
     async def stream_answer(self, question: str, history: Sequence[Turn] = (), *,
-                            run_tool: ToolRunner | None = None, guild_id: int | None = None) -> AsyncIterator[StreamEvent]:
+                            run_tool: ToolRunner | None = None, guild_id: int | None = None,
+                            level: str | None = None) -> AsyncIterator[StreamEvent]:
         """Text deltas, tool events, then one Final. ``run_tool(spec, kwargs) -> Reply`` runs a
         demo the model asked for (Discord: its process pool, with the tool timeout); default:
         the runner given at construction."""
@@ -377,7 +387,7 @@ class OpenAIChatBackend:
         async def produce() -> None:
             try:
                 queue.put_nowait(Final(await self.run(self.client(), question, history, run_tool, queue.put_nowait,
-                                                      guild_id)))
+                                                      guild_id, level)))
             except Exception as err:  # raised in the consumer
                 queue.put_nowait(err)
             finally:
@@ -398,11 +408,11 @@ class OpenAIChatBackend:
 
     # ------------------------------------------------------------------ one answer
     async def run(self, client: Any, question: str, history: Sequence[Turn], run_tool: ToolRunner | None,
-                  emit: Emit, guild_id: int | None = None) -> AnswerResult:
+                  emit: Emit, guild_id: int | None = None, level: str | None = None) -> AnswerResult:
         started = time.perf_counter()
         question = validate_query(question)
         history = select_history(history, self.history_turns)
-        grounded = await asyncio.to_thread(retrieve, self.answerer, question, history, guild_id)
+        grounded = await asyncio.to_thread(retrieve, self.answerer, question, history, guild_id, level)
         timings = {"retrieval_ms": _ms(started)}
         if grounded.abstained:  # nothing to ground an answer on: the model is not asked
             return AnswerResult(grounded, fallback="abstained", timings_ms=timings)

@@ -95,6 +95,33 @@ def test_ask_json_shape_and_abstention(capsys, services, tmp_path):
     assert answers[1]["sources"][0]["topic"] == "precision-recall"
 
 
+def test_ask_level_reaches_the_answer_and_a_bad_level_is_one_line(capsys, services):
+    code, out, _ = run(capsys, "ask", "explain like I'm new: what is batch normalization", "--json")
+    assert code == 0 and json.loads(out)["level"] == "beginner"  # implied by the question
+    code, out, _ = run(capsys, "ask", "what is batch normalization", "--level", "deep", "--json")
+    assert code == 0 and json.loads(out)["level"] == "deep"
+    code, out, err = run(capsys, "ask", "what is batch normalization", "--level", "expert")
+    assert code == 2 and "--level" in err and "Traceback" not in err
+
+
+def test_eval_answers_scores_key_facts_and_abstention(capsys, services, tmp_path):
+    questions = tmp_path / "answers.jsonl"
+    rows = [
+        {"question": "how do I interpret a logistic regression coefficient of 0.7?", "topic": "logistic-regression",
+         "split": "dev", "nuggets": [["2\\.01"], ["odds"]]},
+        {"question": "what does relu stand for?", "topic": "relu", "split": "dev", "nuggets": [["zzzz-never-said"]]},
+        {"question": "what batch size should I order for my bakery?", "split": "dev", "trap": True},
+    ]
+    questions.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    code, out, _ = run(capsys, "eval", "--answers", "--split", "dev", "--file", str(questions), "--json")
+    data = json.loads(out)
+    assert code == 0 and data["overall"]["n"] == 2
+    assert data["overall"]["nugget_recall"] == 0.5 and data["overall"]["complete"] == 0.5
+    assert data["trap_total"] == 1 and data["trap_abstained"] == 1.0
+    code, out, _ = run(capsys, "eval", "--answers", "--split", "dev", "--file", str(questions))
+    assert code == 0 and "key facts" in out and "same words, other sense" in out
+
+
 def test_explain_and_roadmap(capsys, services):
     code, out, _ = run(capsys, "explain", "bn", "--json")
     assert code == 0 and json.loads(out)["topic"] == "batch-normalization"

@@ -46,3 +46,22 @@ def test_console_quiz_buttons_are_pressed_by_number(services):
     text = out.getvalue()
     assert "[1] " in text and "type a number" in text
     assert ("Correct" in text) or ("Not quite" in text)
+
+
+def test_console_follow_ups_stay_on_the_previous_question(services):
+    from bot.llm.conversation import Conversation
+
+    alone = handle_line(services, "how do I fix it?")
+    conversation = Conversation()
+    handle_line(services, "what is the dying relu problem?", conversation)
+    followed = handle_line(services, "how do I fix it?", conversation)
+    assert alone.data["abstained"] is True
+    assert followed.data["abstained"] is False and followed.data["sources"][0]["topic"] == "relu"
+    assert len(conversation) == 2  # both answered turns are remembered
+
+
+def test_console_ask_takes_a_level(services):
+    reply = handle_line(services, "/ask level:beginner what does batch normalization do")
+    assert reply.data["level"] == "beginner"
+    bad = handle_line(services, "/ask level:expert what does batch normalization do")
+    assert bad.is_error and "beginner | standard | deep" in bad.text

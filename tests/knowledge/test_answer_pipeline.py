@@ -126,6 +126,16 @@ def test_short_follow_ups_are_read_with_the_previous_question(answerer):
     assert followed.citations[0].chunk.topic == "batch-normalization", (alone_topics, followed.text)
 
 
+def test_a_follow_up_gets_the_next_thing_not_the_answer_it_already_had(answerer):
+    first = answerer.answer("what is the dying relu problem?")
+    fix = answerer.answer("how do I fix it?", previous=["what is the dying relu problem?"])
+    assert not fix.abstained and fix.citations[0].chunk.topic == "relu"
+    assert fix.authored_id != first.authored_id
+    assert re.search(r"leaky|learning rate|He init", fix.text, re.IGNORECASE), fix.text
+    tanh = answerer.answer("and for tanh?", previous=["why do deep sigmoid nets stop learning?"])
+    assert re.search(r"tanh", tanh.text, re.IGNORECASE) and tanh.citations[0].chunk.topic == "vanishing-gradient"
+
+
 @pytest.mark.parametrize("question", [
     "what is CLAHE?", "how does otsu pick a threshold", "what is TPE in optuna", "what is GELU",
     "what is WordPiece", "what is He init",
