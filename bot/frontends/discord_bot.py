@@ -15,7 +15,6 @@ import logging
 import signal
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
@@ -28,19 +27,20 @@ from bot.commands.registry import (
     run_action, visible_commands,
 )
 from bot.context import DISCORD, MAX_ATTACHMENT_BYTES, Attachment, Caller
+from bot.frontends.discord_errors import NO_MENTIONS, USER_ERRORS, error_message, send_error
 from bot.frontends.discord_render import error_text, render_reply, strip_mentions
 from bot.frontends.discord_tree import build_commands
-from bot.frontends.discord_views import DYNAMIC_ITEMS, NO_MENTIONS, PagerView, reply_view
+from bot.frontends.discord_views import DYNAMIC_ITEMS, PagerView, TutorView, reply_view
 from bot.llm.conversation import ConversationStore
 from bot.llm.streaming import Edit
 from bot.reply import Reply
-from bot.runtime.limits import Cooldowns, GuildGate, RateLimited
-from bot.runtime.runner import CommandRunner, QueueFull, ToolTimeout
+from bot.runtime.limits import Cooldowns, GuildGate
+from bot.runtime.runner import CommandRunner
 from bot.runtime.storage import Store
 from bot.runtime.tool_limits import limited_tool_runner
 from bot.services import Services
 from bot.settings import Settings
-from tools.errors import NotAllowed, UserInputError
+from tools.errors import UserInputError
 from tools.text import clip
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_S = 10.0
 FORM_TEXT_CHARS = 4_000  # Discord's limit for a text input
 FORM_LABEL_CHARS = 45
-USER_ERRORS = (UserInputError, RateLimited, QueueFull, ToolTimeout)
 
 
 def notes_scope(guild_id: int | None, user_id: int) -> int:
@@ -56,19 +55,6 @@ def notes_scope(guild_id: int | None, user_id: int) -> int:
     DM a private one of the user's own. ``None`` is the console/CLI's local scope, and local notes
     must never reach a DM."""
     return guild_id if guild_id is not None else -int(user_id)
-
-
-def error_message(err: BaseException, what: str, user_id: int, usage: str = "", details: Any = None) -> str:
-    """What to tell the user about ``err``: a user error as it is (with the usage for bad input),
-    anything else as an apology with an id that is logged with the traceback."""
-    if isinstance(err, USER_ERRORS):
-        hint = f"\nUsage: `{usage}`" if usage and isinstance(err, UserInputError) and not isinstance(
-            err, NotAllowed) else ""
-        return f"{err}{hint}"
-    error_id = uuid.uuid4().hex[:8]
-    log.error("error id %s in %s by user %s%s", error_id, what, user_id,
-              f" with {details!r}" if details is not None else "", exc_info=err)
-    return f"Sorry, something went wrong on our side (error id `{error_id}`)."
 
 
 def _loggable(value: Any) -> Any:
@@ -303,7 +289,7 @@ class TutorBot(discord.Client):
         rendered = render_reply(reply, interaction.filesize_limit)
         view = await self._buttons_for(reply, reply.title, interaction.user.id, interaction.guild_id)
         if view is None and len(rendered.pages) > 1:
-            view = PagerView(rendered.pages)
+            view = PagerView(rendered.pages, owner_id=interaction.user.id)
         kwargs: dict[str, Any] = {"embed": rendered.first, "allowed_mentions": NO_MENTIONS}
         if view is not None:
             kwargs["view"] = view
@@ -311,6 +297,8 @@ class TutorBot(discord.Client):
             await interaction.edit_original_response(content=None, attachments=rendered.files, **kwargs)
         else:
             await interaction.response.send_message(files=rendered.files, ephemeral=reply.ephemeral, **kwargs)
+        if isinstance(view, TutorView):
+            view.bind(interaction)  # its timeout edits the message through this interaction
 
     async def _buttons_for(self, reply: Reply, question: str, user_id: int,
                            guild_id: int | None) -> discord.ui.View | None:
@@ -326,16 +314,7 @@ class TutorBot(discord.Client):
 
     async def send_error(self, interaction: discord.Interaction, message: str) -> None:
         """User-facing errors are ephemeral: drop the public "thinking…" placeholder first."""
-        text = error_text(message)
-        try:
-            if interaction.response.is_done():
-                with contextlib.suppress(discord.HTTPException):
-                    await interaction.delete_original_response()
-                await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-            else:
-                await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException:
-            log.warning("could not deliver an error message to user %s", interaction.user.id)
+        await send_error(interaction, message)
 
     async def on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """Errors discord.py raises before our dispatch (option conversion, checks)."""

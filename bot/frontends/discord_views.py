@@ -1,5 +1,16 @@
 """Buttons: page through long replies, show an answer's passages, vote 👍/👎, press an action.
 
+Every view derives from :class:`TutorView` and every persistent button from :class:`TutorButton`,
+which give each the three things mature discord.py bots (RoboDanny's paginator) give theirs:
+
+* ``on_error``: one short ephemeral message to the user, the traceback logged under an error id
+  (:func:`bot.frontends.discord_errors.report`); a DynamicItem has no ``on_error`` in discord.py
+  (its errors are only logged by the library), so :class:`TutorButton` wraps its callback;
+* ``interaction_check``: a view with an ``owner_id`` answers only its owner; anyone else gets
+  :meth:`TutorView.on_foreign` (the pager sends them their own ephemeral copy);
+* ``on_timeout``: the dead buttons are removed from the message. The edit goes through the
+  newest interaction's token, which lives 15 minutes, so a timed-out view uses a timeout below that.
+
 The answer buttons are :class:`discord.ui.DynamicItem` s whose ``custom_id`` carries the
 answer id (``tutor:passages:<id>``, ``tutor:vote:up:<id>``); the bot registers the classes at
 start, so buttons on messages sent before a restart keep working. Answers live in SQLite (see
@@ -9,12 +20,14 @@ start, so buttons on messages sent before a restart keep working. Answers live i
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.commands.feedback_cmds import VOTE_COMMAND
+from bot.frontends.discord_errors import NO_MENTIONS, report
 from bot.frontends.discord_render import COLOUR_OK, FIELD_VALUE_CHARS, PAGE_CHARS
 from bot.reply import Action
 from tools.text import clip
@@ -22,26 +35,86 @@ from tools.text import clip
 if TYPE_CHECKING:
     from bot.runtime.storage import Store
 
-NO_MENTIONS = discord.AllowedMentions.none()
-PAGER_TIMEOUT_S = 900
+log = logging.getLogger(__name__)
+
+TOKEN_LIFETIME_S = 15 * 60  # an interaction token edits its message for 15 minutes
+PAGER_TIMEOUT_S = 10 * 60  # < TOKEN_LIFETIME_S: the timeout edit must still be allowed
+NOT_YOURS = "These buttons belong to someone else's reply; run the command yourself to get your own."
 
 
 def _store(interaction: discord.Interaction) -> "Store":
     return interaction.client.store  # type: ignore[attr-defined]
 
 
-class PagerView(discord.ui.View):
-    """◀ ▶ buttons over pre-rendered embeds (not persistent: pages live in memory)."""
+class TutorView(discord.ui.View):
+    """The base of every view the bot sends: errors answered, owner checked, dead buttons removed.
 
-    def __init__(self, pages: list[discord.Embed]) -> None:
-        super().__init__(timeout=PAGER_TIMEOUT_S)
+    The sender calls :meth:`bind` with the interaction whose response carries the view; every
+    accepted click replaces it, so :meth:`on_timeout` edits with a token that is still valid
+    (``timeout`` must stay below :data:`TOKEN_LIFETIME_S`). ``owner_id=None``: anyone may click.
+    """
+
+    def __init__(self, *, timeout: float | None = PAGER_TIMEOUT_S, owner_id: int | None = None) -> None:
+        if timeout is not None and timeout >= TOKEN_LIFETIME_S:
+            raise ValueError(f"a view's timeout must be under {TOKEN_LIFETIME_S} s to remove its buttons")
+        super().__init__(timeout=timeout)
+        self.owner_id = owner_id
+        self.interaction: discord.Interaction | None = None
+
+    def bind(self, interaction: discord.Interaction) -> None:
+        self.interaction = interaction
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        if self.owner_id is not None and interaction.user.id != self.owner_id:
+            await self.on_foreign(interaction)
+            return False
+        self.interaction = interaction
+        return True
+
+    async def on_foreign(self, interaction: discord.Interaction) -> None:
+        """Someone other than the owner clicked: tell them, privately (views may do better)."""
+        await interaction.response.send_message(NOT_YOURS, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def on_timeout(self) -> None:
+        """Drop the buttons: after the timeout nobody listens to them any more."""
+        if self.interaction is None:
+            return
+        try:
+            await self.interaction.edit_original_response(view=None)
+        except discord.HTTPException as err:  # the message was deleted, or the token expired
+            log.info("could not remove timed-out buttons of %s: %s", type(self).__name__, err)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /) -> None:
+        await report(interaction, error, f"{type(self).__name__} item {getattr(item, 'custom_id', item)!r}")
+
+
+class PagerView(TutorView):
+    """◀ ▶ buttons over pre-rendered embeds (not persistent: pages live in memory).
+
+    Only the person who ran the command pages their reply; anyone else who clicks gets their own
+    ephemeral copy, opened at the page they asked for."""
+
+    def __init__(self, pages: list[discord.Embed], owner_id: int | None = None, index: int = 0,
+                 timeout: float | None = None) -> None:
+        super().__init__(timeout=PAGER_TIMEOUT_S if timeout is None else timeout, owner_id=owner_id)
         self.pages = pages
-        self.index = 0
+        self.index = max(0, min(index, len(pages) - 1))
         self._sync()
 
     def _sync(self) -> None:
         self.previous.disabled = self.index == 0
         self.next.disabled = self.index >= len(self.pages) - 1
+
+    def _target(self, custom_id: str | None) -> int:
+        step = -1 if custom_id == self.previous.custom_id else 1 if custom_id == self.next.custom_id else 0
+        return max(0, min(len(self.pages) - 1, self.index + step))
+
+    async def on_foreign(self, interaction: discord.Interaction) -> None:
+        target = self._target((interaction.data or {}).get("custom_id"))  # type: ignore[union-attr]
+        copy = PagerView(self.pages, owner_id=interaction.user.id, index=target, timeout=self.timeout)
+        await interaction.response.send_message(embed=self.pages[target], view=copy, ephemeral=True,
+                                                allowed_mentions=NO_MENTIONS)
+        copy.bind(interaction)
 
     async def _show(self, interaction: discord.Interaction) -> None:
         self._sync()
@@ -58,7 +131,27 @@ class PagerView(discord.ui.View):
         await self._show(interaction)
 
 
-class PassagesButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"tutor:passages:(?P<id>[0-9a-f]{6,32})"):
+class TutorButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)"):
+    """The base of every persistent button: subclasses give a ``template`` and implement :meth:`run`.
+
+    discord.py only logs an exception raised in a DynamicItem's callback (the user sees
+    "This interaction failed"), so the callback here catches it and calls :meth:`on_error`.
+    This base's own template matches nothing; it is never registered."""
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await self.run(interaction)
+        except Exception as err:
+            await self.on_error(interaction, err)
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        await report(interaction, error, f"button {self.custom_id!r}")
+
+
+class PassagesButton(TutorButton, template=r"tutor:passages:(?P<id>[0-9a-f]{6,32})"):
     def __init__(self, answer_id: str) -> None:
         super().__init__(discord.ui.Button(label="Show passages", style=discord.ButtonStyle.secondary,
                                            emoji="📖", custom_id=f"tutor:passages:{answer_id}"))
@@ -69,7 +162,7 @@ class PassagesButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
                              match: re.Match[str], /) -> "PassagesButton":
         return cls(match["id"])
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: discord.Interaction) -> None:
         stored = await asyncio.to_thread(_store(interaction).get_answer, self.answer_id)
         if stored is None or not stored.passages:
             await interaction.response.send_message("Those passages are no longer available.", ephemeral=True,
@@ -95,7 +188,7 @@ _STYLES = {
 }
 
 
-class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+class ActionButton(TutorButton,
                    template=r"tutor:act:(?P<cmd>[a-z][a-z0-9-]{0,30}):(?P<payload>[A-Za-z0-9_.:-]{1,80})"):
     """A :class:`bot.reply.Action` as a persistent button: the custom_id carries the command and
     payload, so it works after a restart; pressing it runs the action through the command layer."""
@@ -114,7 +207,7 @@ class ActionButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
                              match: re.Match[str], /) -> "ActionButton":
         return cls(match["cmd"], match["payload"], item.label or "…")
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def run(self, interaction: discord.Interaction) -> None:
         await interaction.client.run_action(interaction, self.command, self.payload)  # type: ignore[attr-defined]
 
 
@@ -131,11 +224,11 @@ class VoteButton(ActionButton, template=r"tutor:vote:(?P<vote>up|down):(?P<id>[0
         return cls(match["id"], match["vote"])
 
 
-def reply_view(answer_id: str | None, actions: tuple[Action, ...] = ()) -> discord.ui.View | None:
+def reply_view(answer_id: str | None, actions: tuple[Action, ...] = ()) -> TutorView | None:
     """Persistent buttons for a reply: answer tools (passages, votes) and the reply's actions."""
     if not answer_id and not actions:
         return None
-    view = discord.ui.View(timeout=None)
+    view = TutorView(timeout=None)
     if answer_id:
         view.add_item(PassagesButton(answer_id))
         view.add_item(VoteButton(answer_id, "up"))
