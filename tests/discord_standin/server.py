@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import itertools
 import json
 import logging
@@ -117,6 +118,30 @@ DM_APP_PERMISSIONS = (
     | P_USE_EXTERNAL_EMOJIS | P_USE_APPLICATION_COMMANDS
 )
 
+# --- rate limits -----------------------------------------------------------------------------
+# Per-route buckets as Discord documents them (limit, per seconds), keyed by "METHOD template"
+# with the route's major parameter (channel, guild, or webhook id + token) as the bucket's scope.
+DEFAULT_ROUTE_LIMITS: Dict[str, Tuple[int, float]] = {
+    "POST /channels/{channel_id}/messages": (5, 5.0),
+    "PATCH /channels/{channel_id}/messages/{message_id}": (5, 5.0),
+    "DELETE /channels/{channel_id}/messages/{message_id}": (5, 1.0),
+    "POST /channels/{channel_id}/typing": (5, 5.0),
+    "POST /channels/{channel_id}/threads": (10, 10.0),
+    "POST /channels/{channel_id}/messages/{message_id}/threads": (10, 10.0),
+    "POST /webhooks/{app_id}/{token}": (5, 2.0),
+    "PATCH /webhooks/{app_id}/{token}/messages/{message_id}": (5, 2.0),
+    "DELETE /webhooks/{app_id}/{token}/messages/{message_id}": (5, 2.0),
+}
+FALLBACK_ROUTE_LIMIT = (50, 1.0)
+MAJOR_PARAMETERS = ("channel_id", "guild_id", "webhook_id", "app_id", "interaction_id", "token")
+# Interaction endpoints (callbacks and the interaction's webhook) are not bound by the global limit.
+GLOBAL_EXEMPT = ("/interactions/", "/webhooks/")
+
+# --- channel types ---------------------------------------------------------------------------
+CHANNEL_TEXT, CHANNEL_PUBLIC_THREAD, CHANNEL_PRIVATE_THREAD, CHANNEL_FORUM = 0, 11, 12, 15
+THREAD_TYPES = (10, CHANNEL_PUBLIC_THREAD, CHANNEL_PRIVATE_THREAD)
+MESSAGE_FLAG_HAS_THREAD = 1 << 5
+
 # --- message flags ---------------------------------------------------------------------------
 FLAG_SUPPRESS_EMBEDS = 1 << 2
 FLAG_EPHEMERAL = 1 << 6
@@ -161,6 +186,7 @@ OPT_STRING, OPT_INTEGER, OPT_BOOLEAN, OPT_USER, OPT_CHANNEL, OPT_ROLE, OPT_MENTI
 )
 
 _RECORD_KEY: Any = web.RequestKey("standin_record", object) if hasattr(web, "RequestKey") else "standin_record"
+_RATE_KEY: Any = web.RequestKey("standin_rate", object) if hasattr(web, "RequestKey") else "standin_rate"
 _NAME_RE = re.compile(r"^[-_'\w]{1,32}$")
 _FILE_FIELD_RE = re.compile(r"^files\[(\d+)\]$")
 
@@ -307,19 +333,57 @@ class StandInChannel:
     id: int
     name: str
     guild_id: Optional[int]
-    type: int = 0  # 0 text, 1 DM, 2 voice, 4 category, 5 news
+    type: int = 0  # 0 text, 1 DM, 2 voice, 4 category, 5 news, 11/12 public/private thread, 15 forum
     position: int = 0
     topic: Optional[str] = None
     parent_id: Optional[int] = None
     nsfw: bool = False
     recipients: List[StandInUser] = field(default_factory=list)
     last_message_id: Optional[int] = None
+    # threads only
+    owner_id: Optional[int] = None
+    message_count: int = 0
+    archived: bool = False
+    auto_archive_duration: int = 1440
+    applied_tags: List[int] = field(default_factory=list)
+    created_at: str = field(default_factory=_iso)
 
     @property
     def mention(self) -> str:
         return f"<#{self.id}>"
 
+    @property
+    def is_thread(self) -> bool:
+        return self.type in THREAD_TYPES
+
     def payload(self, permissions: Optional[int] = None) -> Dict[str, Any]:
+        if self.is_thread:  # what discord.py's Thread._from_data reads
+            data = {
+                "id": str(self.id),
+                "type": self.type,
+                "guild_id": str(self.guild_id),
+                "parent_id": str(self.parent_id),
+                "owner_id": str(self.owner_id),
+                "name": self.name,
+                "last_message_id": str(self.last_message_id) if self.last_message_id else None,
+                "rate_limit_per_user": 0,
+                "message_count": self.message_count,
+                "member_count": 1,
+                "total_message_sent": self.message_count,
+                "flags": 0,
+                "applied_tags": [str(t) for t in self.applied_tags],
+                "thread_metadata": {
+                    "archived": self.archived,
+                    "auto_archive_duration": self.auto_archive_duration,
+                    "archive_timestamp": self.created_at,
+                    "locked": False,
+                    "create_timestamp": self.created_at,
+                    **({"invitable": True} if self.type == CHANNEL_PRIVATE_THREAD else {}),
+                },
+            }
+            if permissions is not None:
+                data["permissions"] = str(permissions)
+            return data
         if self.type == 1:  # DM
             data: Dict[str, Any] = {
                 "id": str(self.id),
@@ -350,6 +414,18 @@ class StandInChannel:
                 )
             elif self.type == 2:
                 data.update(bitrate=64000, user_limit=0, rtc_region=None, rate_limit_per_user=0)
+            elif self.type == CHANNEL_FORUM:
+                data.update(
+                    topic=self.topic,
+                    last_message_id=str(self.last_message_id) if self.last_message_id else None,
+                    rate_limit_per_user=0,
+                    default_auto_archive_duration=1440,
+                    default_thread_rate_limit_per_user=0,
+                    available_tags=[],
+                    default_reaction_emoji=None,
+                    default_sort_order=None,
+                    default_forum_layout=0,
+                )
         if permissions is not None:
             data["permissions"] = str(permissions)
         return data
@@ -392,6 +468,7 @@ class StandInGuild:
     channels: Dict[int, StandInChannel] = field(default_factory=dict)
     roles: Dict[int, StandInRole] = field(default_factory=dict)
     members: Dict[int, StandInMember] = field(default_factory=dict)
+    threads: Dict[int, StandInChannel] = field(default_factory=dict)
     joined_at: str = field(default_factory=_iso)
 
     @property
@@ -462,7 +539,7 @@ class StandInGuild:
             voice_states=[],
             members=[m.payload() for m in self.members.values()],
             channels=[c.payload() for c in self.channels.values()],
-            threads=[],
+            threads=[t.payload() for t in self.threads.values() if not t.archived],
             presences=[],
             stage_instances=[],
             guild_scheduled_events=[],
@@ -606,6 +683,7 @@ class MessageRecord:
     deleted: bool = False
     deleted_at: Optional[float] = None
     reactions: List[str] = field(default_factory=list)
+    thread: Optional[StandInChannel] = None  # the thread started from this message
     history: List[Tuple[float, Dict[str, Any]]] = field(default_factory=list)
     sent_payloads: List[Dict[str, Any]] = field(default_factory=list)
     _users: Dict[int, StandInUser] = field(default_factory=dict, repr=False)
@@ -679,6 +757,8 @@ class MessageRecord:
                 data["referenced_message"] = self.referenced_message.payload()
         if self.poll is not None:
             data["poll"] = self.poll
+        if self.thread is not None:
+            data["thread"] = self.thread.payload()
         return data
 
     def _snapshot(self) -> None:
@@ -1021,8 +1101,16 @@ class DiscordStandIn:
         patch: bool = True,
         guild_ready_timeout: Optional[float] = 0.05,
         require_synced_commands: bool = False,
+        rate_limits: bool = True,
+        route_limits: Optional[Mapping[str, Tuple[int, float]]] = None,
+        global_limit: Optional[Tuple[int, float]] = (50, 1.0),
+        shards: int = 1,
     ) -> None:
         self.token = token
+        self.rate_limits = rate_limits
+        self.route_limits: Dict[str, Tuple[int, float]] = {**DEFAULT_ROUTE_LIMITS, **dict(route_limits or {})}
+        self.global_limit = global_limit
+        self.shards = shards
         self.callback_deadline = callback_deadline
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.gateway_compression = gateway_compression
@@ -1052,6 +1140,10 @@ class DiscordStandIn:
         self.gateway_connects: List[Dict[str, Any]] = []  # query params + negotiated compression
         self.cdn: Dict[int, AttachmentRecord] = {}
         self._failures: List[Dict[str, Any]] = []
+        self.rate_limited: List[RequestRecord] = []  # every 429 the stand-in sent (enforced or injected)
+        self._buckets: Dict[Tuple[str, str], List[float]] = {}  # (bucket hash, major) -> [count, reset_at]
+        self._global_window: List[float] = [0, 0.0]
+        self._shard_sessions: Dict[int, _Session] = {}
 
         self._sessions: Dict[str, _Session] = {}
         self._session: Optional[_Session] = None
@@ -1071,6 +1163,8 @@ class DiscordStandIn:
         self.users: Dict[int, StandInUser] = {u.id: u for u in (self.bot_user, self.owner, self.user)}
         self.guilds: Dict[int, StandInGuild] = {}
         self.dm_channels: Dict[int, StandInChannel] = {}  # by recipient user id
+        self.private_channels: Dict[int, StandInChannel] = {}  # group DMs, by the invoking user's id
+        self._friend_id: Optional[int] = None
         self.guild = self.add_guild("Stand-in Guild", owner=self.owner, members=[self.user])
         self.channel = next(iter(self.guild.channels.values()))
 
@@ -1305,6 +1399,19 @@ class DiscordStandIn:
             self.dispatch("GUILD_CREATE", g.gateway_payload())
         return g
 
+    def private_channel(self, user: StandInUser) -> StandInChannel:
+        """A group DM of ``user`` and a friend, where only a user-installed app can be used."""
+        ch = self.private_channels.get(user.id)
+        if ch is None:
+            friend = self.users.get(self._friend_id) if self._friend_id else None
+            if friend is None:
+                friend = self.add_user("friend", guild=False)
+                self._friend_id = friend.id
+            ch = StandInChannel(self.snowflake(), "study group", None, type=1, recipients=[user, friend])
+            self.private_channels[user.id] = ch
+            self.channel_messages.setdefault(ch.id, [])
+        return ch
+
     def dm_channel(self, user: StandInUser) -> StandInChannel:
         ch = self.dm_channels.get(user.id)
         if ch is None:
@@ -1317,6 +1424,8 @@ class DiscordStandIn:
         for g in self.guilds.values():
             if channel_id in g.channels:
                 return g.channels[channel_id], g
+            if channel_id in g.threads:
+                return g.threads[channel_id], g
         for ch in self.dm_channels.values():
             if ch.id == channel_id:
                 return ch, None
@@ -1336,8 +1445,16 @@ class DiscordStandIn:
     # gateway
     # ------------------------------------------------------------------------------------------
     def dispatch(self, event: str, data: Dict[str, Any], *, session: Optional[_Session] = None) -> None:
-        """Queue a DISPATCH (op 0) event for the bot (ordering is preserved)."""
-        s = session or self._session
+        """Queue a DISPATCH (op 0) event for the bot (ordering is preserved).
+
+        With several shards a guild's events go to the session of the shard that owns the guild
+        (``(guild_id >> 22) % shards``, as Discord routes them); DMs go to shard 0."""
+        s = session
+        if s is None and self.shards > 1:
+            gid = (data.get("guild_id") or (data.get("id") if event == "GUILD_CREATE" else None)
+                   if isinstance(data, dict) else None)
+            s = self._shard_sessions.get(self.shard_of(int(gid)) if gid else 0)
+        s = s or self._session
         if s is None:
             raise StandInError(f"cannot dispatch {event}: no bot has identified on the gateway yet")
         s.seq += 1
@@ -1348,6 +1465,9 @@ class DiscordStandIn:
             s.conn.send(frame)
         else:
             log.info("bot is disconnected; %s (seq %s) buffered for RESUME", event, s.seq)
+
+    def shard_of(self, guild_id: int) -> int:
+        return (int(guild_id) >> 22) % self.shards
 
     def force_reconnect(self) -> None:
         """Send op 7 RECONNECT; discord.py reconnects to resume_gateway_url and RESUMEs."""
@@ -1455,18 +1575,22 @@ class DiscordStandIn:
             if self.allowed_intents is not None and intents & PRIVILEGED_INTENTS & ~self.allowed_intents:
                 return 4014, "Disallowed intent(s)."
             shard = d.get("shard")
-            if shard is not None and (shard[1] != 1 or shard[0] != 0):
+            if shard is not None and (shard[1] != self.shards or not 0 <= shard[0] < self.shards):
                 return 4010, "Invalid shard."
+            if shard is None and self.shards != 1:
+                return 4011, "Sharding required."
             s = _Session(secrets.token_hex(16), intents, shard, d["token"])
             s.presence = d.get("presence")
             self._sessions[s.id] = s
             self._session = s
+            self._shard_sessions[shard[0] if shard else 0] = s
+            shard_guilds = [g for gid, g in self.guilds.items() if self.shard_of(gid) == (shard[0] if shard else 0)]
             s.conn = conn
             conn.session = s
             ready = {
                 "v": API_VERSION,
                 "user": {**self.bot_user.payload(), "verified": True, "mfa_enabled": False, "email": None, "locale": "en-US"},
-                "guilds": [{"id": str(gid), "unavailable": True} for gid in self.guilds],
+                "guilds": [{"id": str(g.id), "unavailable": True} for g in shard_guilds],
                 "session_id": s.id,
                 "session_type": "normal",
                 "resume_gateway_url": self.gateway_url,
@@ -1484,7 +1608,7 @@ class DiscordStandIn:
                 ready["shard"] = shard
             self.dispatch("READY", ready, session=s)
             if s.has(INTENT_GUILDS):
-                for g in self.guilds.values():
+                for g in shard_guilds:
                     self.dispatch("GUILD_CREATE", g.gateway_payload(), session=s)
             else:
                 log.warning("bot identified without the GUILDS intent: no GUILD_CREATE sent (guilds stay unavailable)")
@@ -1574,7 +1698,13 @@ class DiscordStandIn:
                     resp = json_response(f["body"], f["status"])
                     resp.headers.update(f["headers"])
                     rec.status, rec.error = f["status"], "injected"
+                    if f["status"] == 429:
+                        self.rate_limited.append(rec)
                     return resp
+            limited = self._rate_limit(request, rec)
+            if limited is not None:
+                await request.read()
+                return limited
             try:
                 resp = await handler(request)
             except APIError as e:
@@ -1589,9 +1719,95 @@ class DiscordStandIn:
                 # 503 (not 500/502/504) so discord.py raises at once instead of retrying with back-off.
                 resp = json_response({"message": f"stand-in bug: {exc!r}", "code": 0}, 503)
             rec.status = resp.status
+            headers = request.get(_RATE_KEY)
+            if headers:
+                resp.headers.update(headers)
             return resp
         finally:
             self._notify()
+
+    def rate_limit_next(self, method: str, path_regex: str, retry_after: float = 0.25, *, scope: str = "user",
+                        times: int = 1) -> None:
+        """Answer the next ``times`` matching requests with a 429 as Discord sends it: ``Via``,
+        ``Retry-After``, ``X-RateLimit-*`` headers and a JSON body with ``retry_after``.
+
+        ``scope="global"`` is the bot-wide limit (``X-RateLimit-Global: true``, ``"global": true``);
+        ``"shared"`` a per-resource limit; ``"user"`` this route's bucket (a sub-limit)."""
+        is_global = scope == "global"
+        headers = {
+            "Via": "1.1 google",
+            "Retry-After": str(max(1, int(retry_after + 0.999))),
+            "X-RateLimit-Scope": scope,
+        }
+        if is_global:
+            headers["X-RateLimit-Global"] = "true"
+        else:
+            headers.update({"X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
+                            "X-RateLimit-Reset": f"{time.time() + retry_after:.3f}",
+                            "X-RateLimit-Reset-After": f"{retry_after:.3f}", "X-RateLimit-Bucket": "injected"})
+        body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
+        if is_global:
+            body["code"] = 0
+        self.fail_next(method, path_regex, 429, body, times=times, headers=headers)
+
+    def _rate_limit(self, request: web.Request, rec: RequestRecord) -> Optional[web.Response]:
+        """Count the request in its route bucket (and the global one); a 429 when either is spent.
+
+        The bucket's headers are attached to the eventual response (see the middleware)."""
+        if not self.rate_limits:
+            return None
+        info = request.match_info
+        route = getattr(info, "route", None)
+        resource = getattr(route, "resource", None)
+        template = getattr(resource, "canonical", None)
+        if template is None or not template.startswith(f"/api/v{API_VERSION}/"):
+            return None
+        template = template[len(f"/api/v{API_VERSION}"):]
+        family = f"{request.method} {template}"
+        limit, per = self.route_limits.get(family, FALLBACK_ROUTE_LIMIT)
+        major = ":".join(info.get(k, "") for k in MAJOR_PARAMETERS if k in info)
+        bucket_hash = hashlib.sha1(family.encode()).hexdigest()[:16]
+        now = time.monotonic()
+        if self.global_limit is not None and not any(x in template for x in GLOBAL_EXEMPT):
+            g_limit, g_per = self.global_limit
+            window = self._global_window
+            if now >= window[1]:
+                window[0], window[1] = 0, now + g_per
+            if window[0] >= g_limit:
+                retry = max(0.001, window[1] - now)
+                return self._too_many(rec, retry, None, scope="global")
+            window[0] += 1
+        bucket = self._buckets.setdefault((bucket_hash, major), [0, 0.0])
+        if now >= bucket[1]:
+            bucket[0], bucket[1] = 0, now + per
+        reset_after = max(0.0, bucket[1] - now)
+        headers = {
+            "X-RateLimit-Limit": str(limit),
+            "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+            "X-RateLimit-Bucket": bucket_hash,
+        }
+        if bucket[0] >= limit:
+            return self._too_many(rec, max(0.001, reset_after), {**headers, "X-RateLimit-Remaining": "0"})
+        bucket[0] += 1
+        headers["X-RateLimit-Remaining"] = str(int(limit - bucket[0]))
+        request[_RATE_KEY] = headers
+        return None
+
+    def _too_many(self, rec: RequestRecord, retry_after: float, headers: Optional[Dict[str, str]], *,
+                  scope: str = "user") -> web.Response:
+        is_global = scope == "global"
+        body: Dict[str, Any] = {"message": "You are being rate limited.", "retry_after": round(retry_after, 3),
+                                "global": is_global}
+        resp = json_response(body, 429)
+        resp.headers.update({"Via": "1.1 google", "Retry-After": str(max(1, int(retry_after + 0.999))),
+                             "X-RateLimit-Scope": scope, **(headers or {})})
+        if is_global:
+            resp.headers["X-RateLimit-Global"] = "true"
+        rec.status, rec.error = 429, f"rate limited ({scope})"
+        self.rate_limited.append(rec)
+        log.info("429 (%s) for %s %s, retry after %.3fs", scope, rec.method, rec.path, retry_after)
+        return resp
 
     def _auth(self, request: web.Request) -> None:
         if request.headers.get("Authorization") != f"Bot {self.token}":
@@ -1653,6 +1869,9 @@ class DiscordStandIn:
         r.add_patch(v + "/channels/{channel_id}/messages/{message_id}", self._edit_message)
         r.add_delete(v + "/channels/{channel_id}/messages/{message_id}", self._delete_message)
         r.add_post(v + "/channels/{channel_id}/typing", self._typing)
+        r.add_post(v + "/channels/{channel_id}/messages/{message_id}/threads", self._start_thread_from_message)
+        r.add_post(v + "/channels/{channel_id}/threads", self._start_thread)
+        r.add_put(v + "/channels/{channel_id}/thread-members/@me", self._join_thread)
         r.add_put(v + "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me", self._add_reaction)
         r.add_delete(v + "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me", self._remove_reaction)
         r.add_get(v + "/guilds/{guild_id}", self._get_guild)
@@ -1683,7 +1902,7 @@ class DiscordStandIn:
         self._auth(request)
         return json_response({
             "url": self.gateway_url,
-            "shards": 1,
+            "shards": self.shards,
             "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 86400000, "max_concurrency": 1},
         })
 
@@ -2068,6 +2287,8 @@ class DiscordStandIn:
         ch, _ = self._find_channel(msg.channel_id)
         if ch is not None and not msg.ephemeral:
             ch.last_message_id = msg.id
+            if ch.is_thread and msg.id != ch.id:  # a forum post's starter message is not counted
+                ch.message_count += 1
 
     def _echo(self, event: str, msg: MessageRecord) -> None:
         """Send the bot's own message events back over the gateway, as Discord does."""
@@ -2370,6 +2591,161 @@ class DiscordStandIn:
         return web.Response(status=204)
 
     # ------------------------------------------------------------------------------------------
+    # threads and forum posts
+    # ------------------------------------------------------------------------------------------
+    def _new_thread(self, guild: StandInGuild, parent: StandInChannel, name: Any, owner: StandInUser, *,
+                    thread_id: Optional[int] = None, type: int = CHANNEL_PUBLIC_THREAD,
+                    auto_archive_duration: Any = 1440, applied_tags: Sequence[Any] = ()) -> StandInChannel:
+        if parent.guild_id != guild.id or parent.is_thread or parent.type not in (CHANNEL_TEXT, 5, CHANNEL_FORUM):
+            raise APIError(400, 50024, "Cannot execute action on this channel type")
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            raise _form_error({"name": _err("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")})
+        if int(auto_archive_duration or 1440) not in (60, 1440, 4320, 10080):
+            raise _form_error({"auto_archive_duration": _err("BASE_TYPE_CHOICES", "Value must be one of {60, 1440, 4320, 10080}.")})
+        if parent.type == CHANNEL_FORUM:
+            type = CHANNEL_PUBLIC_THREAD  # a forum post is always a public thread
+        thread = StandInChannel(thread_id or self.snowflake(), name, guild.id, type=type, parent_id=parent.id,
+                                owner_id=owner.id, auto_archive_duration=int(auto_archive_duration or 1440),
+                                applied_tags=[int(t) for t in applied_tags])
+        guild.threads[thread.id] = thread
+        self.channel_messages.setdefault(thread.id, [])
+        if parent.type == CHANNEL_FORUM:
+            parent.last_message_id = thread.id
+        return thread
+
+    def _announce_thread(self, thread: StandInChannel, creator: StandInUser) -> Dict[str, Any]:
+        """THREAD_CREATE with ``newly_created`` (discord.py dispatches ``on_thread_create``); the
+        creator is the thread's first member, so a thread the bot made carries its ``member``."""
+        data = thread.payload()
+        data["newly_created"] = True
+        if creator.id == self.bot_user.id:
+            data["member"] = {"id": str(thread.id), "user_id": str(creator.id), "join_timestamp": _iso(), "flags": 1}
+        if self._session is not None and self._session.has(INTENT_GUILDS):
+            self.dispatch("THREAD_CREATE", data)
+        return data
+
+    def _starter_message(self, thread: StandInChannel, guild: StandInGuild, author: StandInUser,
+                         data: Dict[str, Any], files: Sequence[Any] = ()) -> MessageRecord:
+        """A forum post's first message: same id as the thread, posted in the thread."""
+        msg = MessageRecord(thread.id, thread.id, guild.id, author, "user" if author.id != self.bot_user.id else "channel",
+                            _now(), _iso())
+        msg._users = self.users
+        member = guild.members.get(author.id)
+        if member is not None:
+            msg.member = member.payload(with_user=False)
+        atts = self._make_attachments(thread.id, data, list(files), (), False) or []
+        self._apply_message_data(msg, data, atts, guild, edit=False)
+        self._store_message(msg)
+        return msg
+
+    async def _start_thread_from_message(self, request: web.Request) -> web.Response:
+        self._auth(request)
+        ch, g, msg = self._channel_message_or_404(request)
+        payload, _ = await self._body(request)
+        if g is None:
+            raise APIError(400, 50024, "Cannot execute action on a DM channel")
+        if not g.base_permissions(self.bot_user.id) & P_CREATE_PUBLIC_THREADS:
+            raise APIError(403, 50013, "Missing Permissions")
+        if msg.thread is not None:
+            raise APIError(400, 160004, "A thread has already been created for this message")
+        thread = self._new_thread(g, ch, payload.get("name"), self.bot_user, thread_id=msg.id,
+                                  auto_archive_duration=payload.get("auto_archive_duration", 1440))
+        msg.thread = thread
+        msg.flags |= MESSAGE_FLAG_HAS_THREAD
+        msg._snapshot()
+        data = self._announce_thread(thread, self.bot_user)
+        self._echo("MESSAGE_UPDATE", msg)
+        return json_response(data)
+
+    async def _start_thread(self, request: web.Request) -> web.Response:
+        self._auth(request)
+        ch, g = self._channel_or_404(request)
+        payload, files = await self._body(request)
+        if g is None:
+            raise APIError(400, 50024, "Cannot execute action on a DM channel")
+        if ch.type == CHANNEL_FORUM and not isinstance(payload.get("message"), dict):
+            raise _form_error({"message": _err("BASE_TYPE_REQUIRED", "This field is required")})
+        thread = self._new_thread(g, ch, payload.get("name"), self.bot_user,
+                                  type=int(payload.get("type") or CHANNEL_PRIVATE_THREAD),
+                                  auto_archive_duration=payload.get("auto_archive_duration", 1440),
+                                  applied_tags=payload.get("applied_tags") or ())
+        data = self._announce_thread(thread, self.bot_user)
+        if ch.type == CHANNEL_FORUM:
+            _validate_message(payload["message"], files, require_content=True)
+            starter = self._starter_message(thread, g, self.bot_user, payload["message"], files)
+            self._echo("MESSAGE_CREATE", starter)
+            data = {**data, "message": starter.payload()}
+        return json_response(data)
+
+    async def _join_thread(self, request: web.Request) -> web.Response:
+        self._auth(request)
+        ch, _ = self._channel_or_404(request)
+        if not ch.is_thread:
+            raise APIError(400, 50024, "Cannot execute action on this channel type")
+        return web.Response(status=204)
+
+    def add_forum(self, name: str, *, guild: Optional[StandInGuild] = None, topic: Optional[str] = None) -> StandInChannel:
+        """A forum channel (type 15): members post threads in it, each with a starter message."""
+        return self.add_channel(name, guild=guild, type=CHANNEL_FORUM, topic=topic)
+
+    def threads_in(self, parent: StandInChannel) -> List[StandInChannel]:
+        g = self.guilds[parent.guild_id] if parent.guild_id else None
+        return [t for t in (g.threads.values() if g else ()) if t.parent_id == parent.id]
+
+    async def create_thread(self, name: str, *, channel: Optional[StandInChannel] = None,
+                            message: Optional[MessageRecord] = None, user: Union[StandInUser, int, None] = None,
+                            private: bool = False) -> StandInChannel:
+        """A user starts a thread: from ``message`` (the thread gets the message's id) or on its
+        own in ``channel`` (public, or ``private``). The bot gets THREAD_CREATE."""
+        u = self._resolve_user(user)
+        if message is not None:
+            parent, g = self._find_channel(message.channel_id)
+            if message.thread is not None:
+                raise StandInError(f"message {message.id} already has a thread")
+        else:
+            parent, g = self._find_channel((channel or self.channel).id)
+        if parent is None or g is None:
+            raise StandInError("threads live in guild text channels")
+        thread = self._new_thread(g, parent, name, u, thread_id=message.id if message is not None else None,
+                                  type=CHANNEL_PRIVATE_THREAD if private else CHANNEL_PUBLIC_THREAD)
+        if message is not None:
+            message.thread = thread
+            message.flags |= MESSAGE_FLAG_HAS_THREAD
+            message._snapshot()
+        self._announce_thread(thread, u)
+        return thread
+
+    async def create_forum_post(self, forum: StandInChannel, title: str, content: str, *,
+                                author: Union[StandInUser, int, None] = None,
+                                tags: Sequence[int] = ()) -> MessageHandle:
+        """A member posts in a forum, as Discord delivers it: THREAD_CREATE for a public thread
+        whose parent is the forum (``newly_created``), then MESSAGE_CREATE of the starter message,
+        whose id is the thread's. Without MESSAGE_CONTENT the starter arrives with empty content
+        (the title, a channel name, always arrives). Returns the starter message's handle: its
+        ``replies`` are the bot's messages in the new thread."""
+        if forum.type != CHANNEL_FORUM:
+            raise StandInError(f"channel {forum.id} is not a forum (type {forum.type})")
+        if self._session is None:
+            raise StandInError("no bot is connected to the stand-in gateway")
+        u = self._resolve_user(author)
+        g = self.guilds[forum.guild_id]  # type: ignore[index]
+        if u.id not in g.members:
+            g.members[u.id] = StandInMember(u)
+        thread = self._new_thread(g, forum, title, u, applied_tags=tags)
+        self._announce_thread(thread, u)
+        starter = self._starter_message(thread, g, u, {"content": content})
+        data = starter.payload()
+        s = self._session
+        delivered = s.has(INTENT_GUILD_MESSAGES)
+        if delivered:
+            if not s.has(INTENT_MESSAGE_CONTENT) and self.bot_user.id not in starter.mentioned_user_ids:
+                data.update(content="", embeds=[], attachments=[], components=[])
+            self.dispatch("MESSAGE_CREATE", data)
+        handle = MessageHandle(self, starter, delivered)
+        handle.created_at = _now()
+        return handle
+
+    # ------------------------------------------------------------------------------------------
     # drivers: what a Discord *user* does
     # ------------------------------------------------------------------------------------------
     def _interaction_base(
@@ -2383,7 +2759,12 @@ class DiscordStandIn:
         locale: str,
         permissions: Optional[int],
         app_permissions: Optional[int],
+        private_channel: bool = False,
+        user_install: bool = False,
     ) -> Tuple[Dict[str, Any], StandInUser, Optional[StandInGuild], StandInChannel]:
+        """The common fields of an interaction. ``private_channel``: a user-installed app used in
+        a group DM or a DM between two users (``context=2``, authorized by the user's install);
+        ``user_install``: in a guild, authorized by the user's install only (no guild install)."""
         u = self._resolve_user(user)
         payload: Dict[str, Any] = {
             "id": str(self.snowflake()),
@@ -2396,6 +2777,15 @@ class DiscordStandIn:
             "entitlement_sku_ids": [],
             "attachment_size_limit": self.attachment_size_limit,
         }
+        if private_channel:
+            ch = self.private_channel(u)
+            payload.update(
+                channel={**ch.payload(), "type": 3, "name": ch.name or None, "owner_id": str(u.id), "icon": None},
+                channel_id=str(ch.id), user=u.payload(), context=2,
+                app_permissions=str(app_permissions if app_permissions is not None else DM_APP_PERMISSIONS),
+                authorizing_integration_owners={"1": str(u.id)},
+            )
+            return payload, u, None, ch
         if dm:
             ch = self.dm_channel(u)
             payload.update(
@@ -2410,7 +2800,7 @@ class DiscordStandIn:
         if channel_id is None:
             ch = self.channel if self.channel.guild_id == g.id else next(c for c in g.channels.values() if c.type == 0)
         else:
-            ch = g.channels.get(channel_id)  # type: ignore[assignment]
+            ch = g.channels.get(channel_id) or g.threads.get(channel_id)  # type: ignore[assignment]
             if ch is None:
                 raise StandInError(f"channel {channel_id} is not in guild {g.id}")
         member = g.members.get(u.id)
@@ -2427,7 +2817,7 @@ class DiscordStandIn:
             member=member.payload(permissions=perms),
             app_permissions=str(app_perms),
             context=0,
-            authorizing_integration_owners={"0": str(g.id)},
+            authorizing_integration_owners={"1": str(u.id)} if user_install else {"0": str(g.id)},
         )
         return payload, u, g, ch
 
@@ -2607,6 +2997,8 @@ class DiscordStandIn:
         permissions: Optional[int] = None,
         app_permissions: Optional[int] = None,
         command_id: Optional[int] = None,
+        private_channel: bool = False,
+        user_install: bool = False,
     ) -> InteractionHandle:
         """Dispatch an APPLICATION_COMMAND (type 2) interaction as a user would trigger it.
 
@@ -2619,7 +3011,8 @@ class DiscordStandIn:
         """
         payload, u, g, ch = self._interaction_base(
             IT_APPLICATION_COMMAND, user=user, guild_id=guild_id, channel_id=channel_id, dm=dm, locale=locale,
-            permissions=permissions, app_permissions=app_permissions)
+            permissions=permissions, app_permissions=app_permissions, private_channel=private_channel,
+            user_install=user_install)
         payload["data"] = self._build_command_data(name, subcommand, options, attachments, guild=g, channel_id=ch.id,
                                                    focused=None, command_id=command_id)
         full = " ".join(name.split() + (subcommand.split() if subcommand else []))
