@@ -1,8 +1,14 @@
 """The quiz bank: questions we wrote, one YAML file per topic in ``knowledge/quizzes/``.
 
 Every question has an ``id`` (unique across the bank), a ``type`` (``choice`` or ``numeric``), a
-``prompt``, an ``explanation`` and the ``section`` (a ``## `` heading of the topic's article) it
-tests. Multiple-choice questions list ``choices`` and the ``answer`` index; numeric ones either give
+``prompt``, a ``hint``, an ``explanation`` and the ``section`` (a ``## `` heading of the topic's
+article) it tests. The hint is a nudge that makes the student think (a question back, the first
+step), never the answer. Multiple-choice questions list ``choices`` and the ``answer`` index: the
+right choice is a plain string, every wrong one a mapping ``{text, why_wrong}`` whose
+``why_wrong`` names the misconception that choosing it reveals (shown as feedback, and kept in
+``/progress`` until the student answers that question right). ``shuffle: false`` keeps the
+written order (for options that read best in numeric order) and is refused when the answer is
+written first, since the student would always see it first. Numeric ones either give
 a fixed ``answer`` with a ``tolerance`` or name a ``generator``: a function below that draws fresh
 numbers from a seeded RNG and computes the answer with a plain formula (the tests recompute every
 generated answer independently, with our tools, scikit-learn or torch autograd). For a generated
@@ -45,9 +51,12 @@ MAX_CHOICE_CHARS = 200
 MAX_EXPLANATION_CHARS = 1_200
 DEFAULT_NUMERIC_FORMAT = "{:.4g}"
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{2,47}")
-_REQUIRED = ("id", "type", "prompt", "explanation", "section")
-_KNOWN_KEYS = {"id", "type", "prompt", "explanation", "section", "choices", "answer", "tolerance", "generator",
+MAX_HINT_CHARS = 400
+MAX_WHY_WRONG_CHARS = 300
+_REQUIRED = ("id", "type", "prompt", "hint", "explanation", "section")
+_KNOWN_KEYS = {"id", "type", "prompt", "hint", "explanation", "section", "choices", "answer", "tolerance", "generator",
                "fmt", "distractors", "shuffle"}
+_CHOICE_KEYS = {"text", "why_wrong"}
 
 
 class BankError(RuntimeError):
@@ -64,7 +73,9 @@ class QuestionSpec:
     prompt: str
     explanation: str
     section: str
+    hint: str = ""
     choices: tuple[str, ...] = ()
+    why_wrong: tuple[str, ...] = ()  # parallel to choices; "" for the right one
     answer: float | int | None = None
     tolerance: float | None = None
     generator: str | None = None
@@ -88,18 +99,23 @@ class QuizQuestion:
     value: float | None = None  # numeric questions: the exact answer
     tolerance: float | None = None
     params: dict[str, Any] = field(default_factory=dict)  # generator inputs, for independent checks
+    hint: str = ""
+    why_wrong: tuple[str, ...] = ()  # parallel to the shown choices; "" for the right one (and numeric ones)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["choices"] = list(self.choices)
+        data["why_wrong"] = list(self.why_wrong)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "QuizQuestion":
+        """Also reads questions stored before hints and why_wrong existed (they get neither)."""
         return cls(id=data["id"], topic=data["topic"], type=data["type"], prompt=data["prompt"],
                    choices=tuple(data["choices"]), answer=int(data["answer"]), explanation=data["explanation"],
                    section=data["section"], value=data.get("value"), tolerance=data.get("tolerance"),
-                   params=dict(data.get("params") or {}))
+                   params=dict(data.get("params") or {}), hint=data.get("hint") or "",
+                   why_wrong=tuple(data.get("why_wrong") or ()))
 
 
 @dataclass(frozen=True)
@@ -420,12 +436,18 @@ def gen_precision_at_prevalence(rng: random.Random) -> Generated:
                      distractors=(tpr, 1 - fpr, tpr * (1 - fpr), prevalence), lower=0.0, upper=1.0)
 
 
+FOCAL_MIN_ANSWER = 1e-3  # below this the loss reads as "0.000…" noise, not a number to reason about
+
+
 def gen_focal_value(rng: random.Random) -> Generated:
-    pt = rng.choice([0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99])
-    gamma = rng.choice([0.5, 1.0, 2.0, 3.0, 5.0])
-    ce = -math.log(pt)
-    factor = (1 - pt) ** gamma
-    answer = factor * ce
+    while True:  # p_t = 0.99 with γ = 5 would give about 1e-12: redraw such pairs
+        pt = rng.choice([0.1, 0.2, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99])
+        gamma = rng.choice([0.5, 1.0, 2.0, 3.0, 5.0])
+        ce = -math.log(pt)
+        factor = (1 - pt) ** gamma
+        answer = factor * ce
+        if answer >= FOCAL_MIN_ANSWER:
+            break
     return Generated(params={"pt": _fmt_num(pt), "gamma": _fmt_num(gamma), "ce": f"{ce:.4g}",
                              "factor": f"{factor:.4g}"},
                      answer=answer, tolerance=_rel(answer), fmt="{:.3g}",
@@ -688,6 +710,49 @@ def _number(raw: Any, where: str) -> float:
     return float(raw)
 
 
+def _text(raw: Any, where: str, limit: int) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise BankError(f"{where}: expected non-empty text")
+    text = " ".join(raw.split()) if "\n" not in raw.strip() else raw.strip()
+    if len(text) > limit:
+        raise BankError(f"{where}: longer than {limit} characters")
+    return text
+
+
+def _parse_choices(raw: Any, answer: Any, where: str) -> tuple[tuple[str, ...], tuple[str, ...], int]:
+    """``choices``: the right one a string, each wrong one ``{text, why_wrong}``."""
+    if not isinstance(raw, list) or not MIN_CHOICES <= len(raw) <= MAX_CHOICES:
+        raise BankError(f"{where}: choice questions need {MIN_CHOICES}-{MAX_CHOICES} choices")
+    if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer < len(raw):
+        raise BankError(f"{where}: answer must be the index (from 0) of the right choice")
+    texts: list[str] = []
+    why: list[str] = []
+    for i, item in enumerate(raw):
+        at = f"{where} choice {i}"
+        if isinstance(item, dict):
+            unknown = set(item) - _CHOICE_KEYS
+            if unknown:
+                raise BankError(f"{at}: unknown keys {', '.join(sorted(unknown))} (a choice has text and why_wrong)")
+            text, reason = item.get("text"), item.get("why_wrong")
+        else:
+            text, reason = item, None
+        if isinstance(text, (int, float)) and not isinstance(text, bool):
+            text = str(text)
+        texts.append(_text(text, at, MAX_CHOICE_CHARS))
+        if i == answer:
+            if reason is not None:
+                raise BankError(f"{at}: the right choice takes no why_wrong (write it as a plain string)")
+            why.append("")
+        else:
+            if reason is None:
+                raise BankError(f"{at}: a wrong choice needs why_wrong, the misconception it stands for "
+                                f"(write it as {{text: ..., why_wrong: ...}})")
+            why.append(_text(reason, f"{at} why_wrong", MAX_WHY_WRONG_CHARS))
+    if len({t.lower() for t in texts}) != len(texts):
+        raise BankError(f"{where}: choices must be non-empty and unique")
+    return tuple(texts), tuple(why), answer
+
+
 def _parse_question(raw: Any, topic: str, sections: tuple[str, ...], where: str) -> QuestionSpec:
     if not isinstance(raw, dict):
         raise BankError(f"{where}: each question must be a mapping")
@@ -703,26 +768,27 @@ def _parse_question(raw: Any, topic: str, sections: tuple[str, ...], where: str)
         raise BankError(f"{where}: ids are 3-48 characters of a-z, 0-9 and '-'")
     qtype = raw["type"]
     prompt, explanation, section = (str(raw[k]).strip() for k in ("prompt", "explanation", "section"))
+    hint = _text(raw["hint"], f"{where} hint", MAX_HINT_CHARS)
+    if "{answer}" in hint:
+        raise BankError(f"{where}: a hint nudges, it never shows the answer (drop {{answer}})")
     if len(prompt) > MAX_PROMPT_CHARS or len(explanation) > MAX_EXPLANATION_CHARS:
         raise BankError(f"{where}: prompt or explanation too long")
     if section not in sections:
         raise BankError(f"{where}: section {section!r} is not a '## ' heading of {topic}.md ({', '.join(sections)})")
     if qtype == "choice":
-        choices = raw.get("choices")
-        if not isinstance(choices, list) or not MIN_CHOICES <= len(choices) <= MAX_CHOICES:
-            raise BankError(f"{where}: choice questions need {MIN_CHOICES}-{MAX_CHOICES} choices")
-        texts = tuple(str(c).strip() for c in choices)
-        if len(set(t.lower() for t in texts)) != len(texts) or not all(texts):
-            raise BankError(f"{where}: choices must be non-empty and unique")
-        if any(len(t) > MAX_CHOICE_CHARS for t in texts):
-            raise BankError(f"{where}: a choice is longer than {MAX_CHOICE_CHARS} characters")
-        answer = raw.get("answer")
-        if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer < len(texts):
-            raise BankError(f"{where}: answer must be the index (from 0) of the right choice")
+        texts, why_wrong, answer = _parse_choices(raw.get("choices"), raw.get("answer"), where)
         if raw.get("generator") or raw.get("tolerance") is not None:
             raise BankError(f"{where}: choice questions take no generator or tolerance")
-        return QuestionSpec(qid, topic, "choice", prompt, explanation, section, choices=texts, answer=answer,
-                            shuffle=bool(raw.get("shuffle", True)))
+        shuffle = raw.get("shuffle", True)
+        if not isinstance(shuffle, bool):
+            raise BankError(f"{where}: shuffle must be true or false")
+        if not shuffle and answer == 0:
+            raise BankError(f"{where}: with shuffle: false the answer must not be written first "
+                            "(every student would see it as option A)")
+        if texts[answer].lower() in hint.lower():
+            raise BankError(f"{where}: the hint contains the right choice's text")
+        return QuestionSpec(qid, topic, "choice", prompt, explanation, section, hint=hint, choices=texts,
+                            why_wrong=why_wrong, answer=answer, shuffle=shuffle)
     if qtype == "numeric":
         fmt = str(raw.get("fmt", DEFAULT_NUMERIC_FORMAT))
         try:
@@ -737,14 +803,15 @@ def _parse_question(raw: Any, topic: str, sections: tuple[str, ...], where: str)
                 raise BankError(f"{where}: unknown generator {generator!r}")
             if raw.get("answer") is not None:
                 raise BankError(f"{where}: a generated question computes its answer; drop 'answer'")
-            return QuestionSpec(qid, topic, "numeric", prompt, explanation, section, generator=str(generator))
+            return QuestionSpec(qid, topic, "numeric", prompt, explanation, section, hint=hint,
+                                generator=str(generator))
         answer = _number(raw.get("answer"), f"{where} answer")
         tolerance = _number(raw.get("tolerance"), f"{where} tolerance")
         if tolerance <= 0:
             raise BankError(f"{where}: tolerance must be positive")
         distractors = tuple(_number(d, f"{where} distractor") for d in raw.get("distractors") or ())
-        return QuestionSpec(qid, topic, "numeric", prompt, explanation, section, answer=answer, tolerance=tolerance,
-                            fmt=fmt, distractors=distractors)
+        return QuestionSpec(qid, topic, "numeric", prompt, explanation, section, hint=hint, answer=answer,
+                            tolerance=tolerance, fmt=fmt, distractors=distractors)
     raise BankError(f"{where}: type must be choice or numeric (got {qtype!r})")
 
 
@@ -813,14 +880,16 @@ def instantiate(spec: QuestionSpec, rng: random.Random) -> QuizQuestion:
         if spec.shuffle:
             rng.shuffle(order)
         choices = tuple(spec.choices[i] for i in order)
+        why_wrong = tuple(spec.why_wrong[i] for i in order) if spec.why_wrong else ("",) * len(order)
         return QuizQuestion(spec.id, spec.topic, "choice", spec.prompt, choices, order.index(int(spec.answer or 0)),
-                            spec.explanation, spec.section)
+                            spec.explanation, spec.section, hint=spec.hint, why_wrong=why_wrong)
     if spec.generator is None:
         assert spec.answer is not None and spec.tolerance is not None
         value = float(spec.answer)
         options, index = numeric_options(value, spec.tolerance, spec.fmt, spec.distractors, rng)
         return QuizQuestion(spec.id, spec.topic, "numeric", spec.prompt, options, index, spec.explanation,
-                            spec.section, value=value, tolerance=spec.tolerance)
+                            spec.section, value=value, tolerance=spec.tolerance, hint=spec.hint,
+                            why_wrong=("",) * len(options))
     generated = GENERATORS[spec.generator](rng)
     options, index = numeric_options(generated.answer, generated.tolerance, generated.fmt, generated.distractors, rng,
                                      generated.lower, generated.upper)
@@ -828,6 +897,8 @@ def instantiate(spec: QuestionSpec, rng: random.Random) -> QuizQuestion:
     values["answer"] = options[index]
     prompt = spec.prompt.format_map(values)
     explanation = spec.explanation.format_map(values)
+    hint = spec.hint.format_map(_Values(generated.params))  # no {answer}: load_bank refuses it
     params = {k: v for k, v in generated.params.items() if isinstance(v, (int, float, str, list))}
     return QuizQuestion(spec.id, spec.topic, "numeric", prompt, options, index, explanation, spec.section,
-                        value=generated.answer, tolerance=generated.tolerance, params=params)
+                        value=generated.answer, tolerance=generated.tolerance, params=params, hint=hint,
+                        why_wrong=("",) * len(options))

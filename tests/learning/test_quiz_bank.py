@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -260,6 +261,9 @@ RECOMPUTE = {
 STATIC_NUMERIC = {  # id -> independent computation of the bank's fixed answer
     "vg-rnn-fifty-steps": lambda: float(np.prod(np.full(50, 0.9))),
     "wb-mlm-mask-count": lambda: 2000 * 15 / 100 * 80 / 100,
+    # an intercept-only fit: scikit-learn on 3 positives and 7 negatives with one constant feature
+    "lr-intercept-only": lambda: float(LogisticRegression(C=np.inf, tol=1e-12, max_iter=1000).fit(
+        np.zeros((10, 1)), [1] * 3 + [0] * 7).intercept_[0]),
 }
 
 
@@ -367,19 +371,26 @@ def _write_bank(tmp_path: Path, question: dict) -> Path:
     return quiz_dir
 
 
-GOOD = {"id": "relu-x", "type": "choice", "prompt": "p?", "explanation": "e.", "section": "The math",
-        "choices": ["a", "b"], "answer": 0}
+GOOD = {"id": "relu-x", "type": "choice", "prompt": "p?", "hint": "h.", "explanation": "e.", "section": "The math",
+        "choices": ["a", {"text": "b", "why_wrong": "b confuses x with y."}], "answer": 0}
 
 
 @pytest.mark.parametrize("change, message", [
     ({"section": "Nope"}, "not a '## ' heading"),
     ({"answer": 2}, "index"),
-    ({"choices": ["a", "A"]}, "unique"),
+    ({"choices": ["a", {"text": "A", "why_wrong": "w"}]}, "unique"),
     ({"type": "essay"}, "choice or numeric"),
     ({"type": "numeric", "choices": None, "answer": 1.0, "tolerance": 0}, "tolerance"),
     ({"type": "numeric", "choices": None, "answer": None, "generator": "nope"}, "unknown generator"),
     ({"id": "Bad Id"}, "ids are"),
     ({"colour": "red"}, "unknown keys"),
+    ({"hint": None}, "missing hint"),
+    ({"choices": ["a", "b"]}, "needs why_wrong"),
+    ({"choices": [{"text": "a", "why_wrong": "w"}, {"text": "b", "why_wrong": "w"}]}, "takes no why_wrong"),
+    ({"choices": ["a", {"text": "b", "why_wrong": "w", "colour": 1}]}, "unknown keys colour"),
+    ({"shuffle": False}, "must not be written first"),
+    ({"hint": "It is a, obviously."}, "hint contains the right choice"),
+    ({"type": "numeric", "choices": None, "answer": 1.0, "tolerance": 0.1, "hint": "about {answer}"}, "never shows"),
 ])
 def test_a_malformed_bank_is_rejected_with_the_reason(tmp_path, change, message):
     question = {k: v for k, v in {**GOOD, **change}.items() if v is not None}
@@ -390,3 +401,153 @@ def test_a_malformed_bank_is_rejected_with_the_reason(tmp_path, change, message)
 def test_the_bundled_bank_validates(tmp_path):
     assert load_bank_from(QUIZ_DIR, ARTICLES_DIR)
     assert load_bank_from(_write_bank(tmp_path, GOOD), ARTICLES_DIR)["relu"][0].id == "relu-x"
+
+
+# ----------------------------------------------------------------------------- hints, why_wrong, fairness
+
+ORDER_SEEDS = [f"order:{i}" for i in range(400)]  # fixed: the position tests are deterministic, never flaky
+
+
+def _all(bank):
+    return [q for questions in bank.values() for q in questions]
+
+
+def test_every_question_has_a_hint_and_every_wrong_choice_a_why_wrong(bank):
+    questions = _all(bank)
+    hints = sum(bool(q.hint.strip()) for q in questions)
+    wrong = [(q.id, i) for q in questions if q.type == "choice" for i in range(len(q.choices)) if i != q.answer]
+    explained = [(q.id, i) for q in questions if q.type == "choice"
+                 for i, why in enumerate(q.why_wrong) if i != q.answer and why.strip()]
+    print(f"{hints} hints for {len(questions)} questions; {len(explained)} why_wrong for {len(wrong)} wrong choices")
+    assert hints == len(questions) == 159
+    assert explained == wrong and len(wrong) == 369
+    for q in questions:
+        if q.type == "choice":
+            assert q.why_wrong[q.answer] == "", q.id
+            assert all(len(w) <= 300 for w in q.why_wrong), q.id
+            assert q.hint.strip().lower() != q.choices[q.answer].lower()
+
+
+def test_why_wrong_and_hint_travel_with_the_shuffled_choices(bank):
+    for q in _all(bank):
+        if q.type != "choice":
+            continue
+        asked = instantiate(q, random.Random(f"travel:{q.id}"))
+        assert asked.hint == q.hint
+        for text, why in zip(asked.choices, asked.why_wrong):
+            assert why == q.why_wrong[q.choices.index(text)]
+        assert QuizQuestion.from_dict(asked.to_dict()) == asked
+
+
+def test_a_question_stored_before_hints_existed_still_loads():
+    old = {"id": "x-old", "topic": "relu", "type": "choice", "prompt": "p", "choices": ["a", "b"], "answer": 1,
+           "explanation": "e", "section": "The math", "value": None, "tolerance": None, "params": {}}
+    asked = QuizQuestion.from_dict(old)
+    assert asked.hint == "" and asked.why_wrong == ()
+
+
+def test_the_right_option_lands_on_every_position_about_equally_often(bank):
+    """Chi-square goodness of fit of the right option's position against uniform, per question."""
+    worst = 1.0
+    pooled = np.zeros(5)
+    for q in _all(bank):
+        if q.type == "choice" and not q.shuffle:
+            continue
+        positions = [instantiate(q, random.Random(f"{seed}:{q.id}")).answer for seed in ORDER_SEEDS]
+        n_options = 4 if q.type == "numeric" else len(q.choices)
+        counts = np.bincount(positions, minlength=n_options)
+        pooled[:n_options] += counts
+        p_value = stats.chisquare(counts).pvalue
+        worst = min(worst, p_value)
+        assert p_value > 1e-4, (q.id, counts.tolist())
+        assert counts.min() >= len(ORDER_SEEDS) / n_options * 0.6, (q.id, counts.tolist())
+    four = pooled[:4]
+    assert stats.chisquare(four).pvalue > 1e-3, four.tolist()
+    print(f"worst per-question p = {worst:.3g}; pooled positions A-D = {four.astype(int).tolist()}")
+
+
+def test_no_question_always_shows_its_answer_first(bank):
+    for q in _all(bank):
+        firsts = [instantiate(q, random.Random(f"first:{seed}:{q.id}")).answer == 0 for seed in range(50)]
+        assert not all(firsts), q.id
+    fixed = [q for q in _all(bank) if q.type == "choice" and not q.shuffle]
+    assert fixed and all(q.answer != 0 for q in fixed)
+
+
+def test_the_former_always_first_questions_now_move_or_list_the_answer_later(bank):
+    by_id = {q.id: q for q in _all(bank)}
+    assert by_id["pr-accuracy-trap"].shuffle
+    baseline = by_id["pr-random-baseline"]
+    assert not baseline.shuffle and baseline.choices[baseline.answer] == "About 0.05" and baseline.answer > 0
+    assert [c.split()[-1] for c in baseline.choices] == sorted(c.split()[-1] for c in baseline.choices)
+
+
+def test_bn_batch_of_one_keys_what_pytorch_really_does(bank):
+    spec = next(q for q in bank["batch-normalization"] if q.id == "bn-batch-of-one")
+    layer = torch.nn.BatchNorm1d(3).train()
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        layer(torch.randn(1, 3))
+    assert "raises a ValueError" in spec.choices[spec.answer]
+    assert torch.nn.BatchNorm2d(3).train()(torch.randn(1, 3, 2, 2)).shape == (1, 3, 2, 2)  # as the explanation says
+    beta_only = next(i for i, c in enumerate(spec.choices) if "outputs β" in c)
+    assert "refuses" in spec.why_wrong[beta_only]
+
+
+def test_bert_512_limit_is_keyed_to_its_position_embeddings(bank):
+    spec = next(q for q in bank["word2vec-vs-bert"] if q.id == "wb-attention-cost")
+    assert "position embeddings" in spec.choices[spec.answer]
+    quadratic = next(i for i, c in enumerate(spec.choices) if "squared" in c)
+    assert quadratic != spec.answer and "expensive, not impossible" in spec.why_wrong[quadratic]
+    article = (ARTICLES_DIR / "word2vec-vs-bert.md").read_text(encoding="utf-8")
+    assert "512" in article and "position embedding" in article
+
+
+def test_give_away_questions_no_longer_give_it_away(bank):
+    by_id = {q.id: q for q in _all(bank)}
+    assert "exactly 1" not in by_id["vg-relu-fix"].prompt and "derivative" not in by_id["vg-relu-fix"].prompt
+    knn = by_id["fs-knn-sensitive"]
+    trees = [c for i, c in enumerate(knn.choices) if i != knn.answer and re.search(r"tree|forest|boost", c, re.I)]
+    assert len(trees) <= 1, knn.choices
+    hyper = by_id["ht-hyper-vs-parameter"]
+    wrong = [c.lower() for i, c in enumerate(hyper.choices) if i != hyper.answer]
+    assert not any(w in c for c in wrong for w in ("weight", "coefficient", "bias")), hyper.choices
+    assert not any("alphabetical" in c for c in by_id["wb-distributional"].choices)
+    assert not any(re.search(r"GPU|optimizer|JPEG or PNG", c) for c in by_id["ip-bgr-rgb"].choices)
+    noisy = by_id["fl-noisy-labels"]
+    assert noisy.prompt != "In which situation can focal loss hurt?"
+
+
+def test_the_uncovered_sub_topics_now_have_questions(bank):
+    text = {q.id: f"{q.prompt} {' '.join(q.choices)} {q.explanation}".lower() for q in _all(bank)}
+    def about(topic, *words):
+        return [q.id for q in bank[topic] if all(w in text[q.id] for w in words)]
+    assert len(about("batch-normalization", "sigmoid", "batch normalization")) >= 2
+    assert about("hyperparameter-tuning", "expected improvement") and about("hyperparameter-tuning", "exploration")
+    assert len(about("logistic-regression", "intercept")) >= 2
+    assert about("image-processing", "mixup") and about("image-processing", "cutmix") \
+        and about("image-processing", "randaugment")
+
+
+def test_numeric_tolerance_covers_the_displayed_rounding_for_every_draw(bank):
+    """The shown answer is off from the exact value by at most 90% of the tolerance, whatever is drawn."""
+    for q in _all(bank):
+        if q.type != "numeric":
+            continue
+        for seed in range(300 if q.generator else 1):
+            asked = instantiate(q, random.Random(f"round:{seed}"))
+            shown = float(asked.choices[asked.answer])
+            assert abs(shown - asked.value) <= 0.9 * asked.tolerance, (q.id, seed, shown, asked.value)
+            assert asked.choices[asked.answer] not in asked.hint.split(), (q.id, asked.hint)
+
+
+def test_the_rnn_question_rounding_is_well_inside_its_tolerance(bank):
+    spec = next(q for q in bank["vanishing-gradient"] if q.id == "vg-rnn-fifty-steps")
+    shown = float(format(0.9 ** 50, ".3g"))
+    assert abs(shown - 0.9 ** 50) <= spec.tolerance / 5
+
+
+def test_focal_value_never_asks_for_a_vanishing_loss():
+    values = [GENERATORS["focal_value"](random.Random(seed)) for seed in range(2000)]
+    assert min(v.answer for v in values) >= 1e-3
+    drawn = {(v.params["pt"], v.params["gamma"]) for v in values}
+    assert ("0.99", "5") not in drawn and ("0.9", "2") in drawn
