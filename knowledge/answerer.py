@@ -84,6 +84,11 @@ class Answer:
     on_topic_probability: float | None = None
 
 
+def _states(text: str, number: str) -> bool:
+    """Whether ``text`` states ``number`` as a number of its own ("24", not the 24 of "240")."""
+    return re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d]|[.,]\d)", text) is not None
+
+
 def detect_level(question: str, requested: str | None = None) -> str:
     """The requested level, else what the question implies ("eli5" → beginner), else standard."""
     if requested:
@@ -226,29 +231,33 @@ class ExtractiveAnswerer:
         return self._composed(question, result, level, worked, probability)
 
     def _with_computed(self, parts: list[tuple[str, Chunk]], worked: WorkedNumbers) -> list[tuple[str, Chunk]]:
-        """The answer, then the computed sentences (cited as the calculator, after the articles so
-        the first source is always the article), except one whose result the answer already states."""
+        """The computed sentences first (a student who gives numbers asked for the number), then
+        the answer; a computation whose every result the answer already states is left out."""
         said = " ".join(text for text, _ in parts)
         computed = [
             (c.sentence, CalculatorChunk(id=-1 - i, topic=CALCULATOR_TOPIC, title=f"Calculator: {c.tool}",
                                          section="computed from the numbers in your question", text=c.sentence,
                                          tool=c.tool))
             for i, c in enumerate(worked.computations)
-            if not any(fmt(v) in said for v in list(c.result.values())[:1])
+            if not all(_states(said, fmt(v)) for v in c.result.values())
         ]
-        return parts + computed
+        return computed + parts
 
     def _finish(self, question: str, result: SearchResult, parts: list[tuple[str, Chunk]], worked: WorkedNumbers,
                 **fields: object) -> Answer:
+        # Articles are numbered first, the calculator after them, so the first source is always
+        # the article even when the computed sentence leads.
+        ordered = self._with_computed(parts, worked)
         numbers: dict[tuple[str, str, int], int] = {}
         citations: list[Citation] = []
-        pieces: list[str] = []
-        for text, chunk in self._with_computed(parts, worked):
+        for chunk in sorted((c for _, c in ordered), key=lambda c: c.topic == CALCULATOR_TOPIC):
             key = (chunk.topic, chunk.section, chunk.id)
             if key not in numbers:
                 numbers[key] = len(numbers) + 1
                 citations.append(Citation(numbers[key], chunk))
-            marker = f"[{numbers[key]}]"
+        pieces: list[str] = []
+        for text, chunk in ordered:
+            marker = f"[{numbers[(chunk.topic, chunk.section, chunk.id)]}]"
             if "\n- " in text:  # a list: the marker goes after its lead-in
                 lead, _, items = text.partition("\n")
                 pieces.append(f"{lead} {marker}\n{items}\n" if not lead.startswith("- ") else f"{text} {marker}\n")
