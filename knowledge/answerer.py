@@ -279,18 +279,23 @@ class ExtractiveAnswerer:
         if self.supplement_words:
             # A written answer covers its own question; a student's question is rarely exactly it.
             # A few sentences from the retrieved passages that add what the written answer does
-            # not already say make the answer complete without repeating it.
+            # not already say make the answer complete without repeating it. (Sentences of a
+            # near-tied second written answer were tried instead: no gain on the dev splits.)
             said = set(content_words(text))
             budget = min(self.supplement_words, MAX_ANSWER_WORDS - len(text.split()))
             extra = compose(self.kb, result, level, max_words=budget) if budget > 0 else None
             for piece, source in (extra.parts if extra else []):
                 words = content_words(piece)
+                length = len(piece.split())
+                if length > budget:
+                    continue
                 if not words or len(set(words) & said) / len(set(words)) > SUPPLEMENT_MAX_OVERLAP:
                     continue
                 if DANGLING_OPENER.match(piece) or "\n- " in piece:
                     continue
                 parts.append((piece, source))
                 said |= set(words)
+                budget -= length
         return self._finish(question, result, parts, worked, source="authored",
                             level=level, authored_id=authored.id, on_topic_probability=probability)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+# Bump when what is fed to the model changes, so cached vectors are rebuilt.
+INPUT_VERSION = "literal-special-tokens"
 EMBEDDING_DIM = 384
 SMALL_BATCH = 4  # up to this many texts: encode on one thread (see Embedder.encode)
 
@@ -56,10 +59,20 @@ class Embedder:
             str(self.model_dir), device="cpu", local_files_only=True
         )
         self._lock = threading.Lock()
+        specials = sorted(set(self.model.tokenizer.all_special_tokens), key=len, reverse=True)
+        self._special = re.compile("|".join(re.escape(t) for t in specials)) if specials else None
 
     @property
     def name(self) -> str:
-        return MODEL_NAME
+        return f"{MODEL_NAME}+{INPUT_VERSION}"
+
+    def literal(self, text: str) -> str:
+        """``text`` with the tokenizer's own markers spelled as words: "what is [SEP] for" would
+        otherwise end the sequence at [SEP] (the model reads "what is"), and "[CLS]" mid-text
+        would start a new one. Students and our articles write them as ordinary words."""
+        if self._special is None:
+            return text
+        return self._special.sub(lambda m: f" {m.group(0).strip('[]<>/')} ", text)
 
     def encode(self, texts: list[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
         """Normalized float32 vectors, shape ``(len(texts), 384)``.
@@ -84,7 +97,7 @@ class Embedder:
 
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
         return self.model.encode(
-            texts,
+            [self.literal(t) for t in texts],
             batch_size=batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,

@@ -41,11 +41,11 @@ def test_build_writes_a_manifest_that_describes_the_index(tmp_path, embedder):
     articles = write_corpus(tmp_path / "articles", ["alpha", "beta"])
     version = build_index(tmp_path / "index", embedder, articles)
     manifest = read_manifest(tmp_path / "index")
-    assert manifest.model == MODEL_NAME
+    assert manifest.model == embedder.name and embedder.name.startswith(MODEL_NAME)
     assert manifest.corpus_hash == corpus_hash(articles)
     assert manifest.chunk_count == 4  # two articles × (overview + details)
     assert set(manifest.files) == set(index_store.DATA_FILES)
-    stored = load_index(tmp_path / "index", corpus_hash(articles), MODEL_NAME)
+    stored = load_index(tmp_path / "index", corpus_hash(articles), embedder.name)
     assert stored.path == version
     assert stored.faiss_index.ntotal == 4
     norms = np.linalg.norm(stored.sentence_vectors, axis=1)
@@ -58,7 +58,7 @@ def test_changed_corpus_is_stale_and_rebuilt_automatically(tmp_path, embedder):
     assert first.manifest.chunk_count == 2
     write_corpus(articles, ["alpha", "gamma"])
     with pytest.raises(IndexUnavailable, match="stale"):
-        load_index(tmp_path / "index", corpus_hash(articles), MODEL_NAME)
+        load_index(tmp_path / "index", corpus_hash(articles), embedder.name)
     second = load_or_build(tmp_path / "index", embedder, articles)
     assert second.manifest.chunk_count == 4
     assert second.path != first.path and not first.path.exists()  # old version cleaned up
