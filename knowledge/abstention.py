@@ -105,7 +105,7 @@ class AbstentionModel:
         except (OSError, ValueError):
             return None
         if tuple(raw.get("features", ())) != FEATURES:
-            return None  # trained on other features: retrain with `tutor eval --calibrate`
+            return None  # trained on other features: retrain with `tutor eval --train-abstention`
         return cls(tuple(raw["coef"]), float(raw["intercept"]), float(raw["threshold"]), FEATURES,
                    str(raw.get("trained_on", "")))
 

@@ -165,6 +165,8 @@ def calibrate_abstention(kb: KnowledgeBase, questions: list[EvalQuestion]) -> di
 # -- answer quality: key facts ("nuggets") a complete answer must state ---------------------------
 
 ANSWERS_FILE = EVAL_FILE.with_name("answers.jsonl")
+# Written blind to the articles and answers by another author, for phrasing we did not write.
+BLIND_ANSWERS_FILE = EVAL_FILE.with_name("answers_blind.jsonl")
 
 
 @dataclass(frozen=True)
@@ -271,13 +273,14 @@ def evaluate_answers(answerer: ExtractiveAnswerer, questions: list[AnswerQuestio
 
 
 def abstention_training_set(answerer: ExtractiveAnswerer, split: str = "dev"):
-    """Features and on-topic labels of every question of ``split`` in both question files."""
+    """Features and on-topic labels of every question of ``split`` in every question file."""
     from knowledge.abstention import features
 
     rows, labels = [], []
     texts = [(q.question, q.topic is not None) for q in load_questions(EVAL_FILE, split)]
-    if ANSWERS_FILE.exists():
-        texts += [(q.question, q.topic is not None) for q in load_answer_questions(ANSWERS_FILE, split)]
+    for path in (ANSWERS_FILE, BLIND_ANSWERS_FILE):
+        if path.exists():
+            texts += [(q.question, q.topic is not None) for q in load_answer_questions(path, split)]
     for question, on_topic in texts:
         result = answerer.kb.search(question, k=5)
         match = answerer.authored_match(result)

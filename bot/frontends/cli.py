@@ -231,10 +231,16 @@ def evaluate(
     answers: Annotated[bool, typer.Option(
         "--answers", help="Answer quality on eval/answers.jsonl instead: key facts stated, complete answers, "
                           "abstention on off-topic and same-words questions.")] = False,
+    train_abstention: Annotated[bool, typer.Option(
+        "--train-abstention", help="Retrain the off-topic classifier on the dev split of every question file "
+                                   "and save it to knowledge/data/abstention.json.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Retrieval quality on eval/questions.jsonl: hit@1, hit@3, MRR per topic, abstention
     (``--answers``: answer quality on eval/answers.jsonl)."""
+    if train_abstention:
+        _train_abstention(as_json)
+        return
     from rich.table import Table as RichTable
 
     from knowledge.answerer import ExtractiveAnswerer
@@ -283,6 +289,24 @@ def evaluate(
     if show_failures:
         for failure in report.failures:
             stdout.print(f"  miss: {failure}", markup=False, highlight=False)
+
+
+def _train_abstention(as_json: bool) -> None:
+    from knowledge.abstention import FEATURES, MODEL_FILE, train
+    from knowledge.evaluation import abstention_training_set
+
+    answerer = _services().answerer
+    x, on_topic = abstention_training_set(answerer, "dev")
+    model = train(x, on_topic, trained_on=f"dev split: {int(on_topic.sum())} on-topic, {int((~on_topic).sum())} off-topic")
+    model.save(MODEL_FILE)
+    data = {"saved": str(MODEL_FILE), "threshold": model.threshold, "trained_on": model.trained_on,
+            "coef": dict(zip(FEATURES, model.coef))}
+    if as_json:
+        emit_json(data)
+        return
+    stdout.print(f"saved {MODEL_FILE} ({model.trained_on}); threshold {model.threshold:.3f}")
+    for name, weight in data["coef"].items():
+        stdout.print(f"  {name:<28} {weight:+.3f}", markup=False, highlight=False)
 
 
 def _evaluate_answers(split: str, questions_file: Path | None, show_failures: bool, as_json: bool) -> None:

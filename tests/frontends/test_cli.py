@@ -141,3 +141,16 @@ def test_installed_console_script_end_to_end(tmp_path, services):
     bad = subprocess.run([str(tutor), "explain", "nope"], capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 2
     assert bad.stderr.strip().startswith("error: unknown topic") and "\n" not in bad.stderr.strip()
+
+
+def test_eval_train_abstention_fits_on_dev_and_saves_a_loadable_model(capsys, services, tmp_path, monkeypatch):
+    import knowledge.abstention as abstention
+
+    target = tmp_path / "abstention.json"
+    monkeypatch.setattr(abstention, "MODEL_FILE", target)
+    code, out, _ = run(capsys, "eval", "--train-abstention", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["saved"] == str(target) and "dev split" in data["trained_on"]
+    model = abstention.AbstentionModel.load(target)
+    assert model is not None and model.features == abstention.FEATURES
+    assert data["coef"]["dense"] > 0 and data["coef"]["uncovered_gap"] < 0  # evidence points the right way
