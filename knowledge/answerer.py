@@ -25,7 +25,7 @@ from knowledge.abstention import AbstentionModel, features, vocabulary_of
 from knowledge.authored import AuthoredBank, AuthoredMatch, section_chunks
 from knowledge.chunking import Chunk
 from knowledge.abstention import content_words
-from knowledge.composer import DANGLING_OPENER, compose
+from knowledge.composer import DANGLING_OPENER, FORMULA, compose
 from knowledge.followup import retrieval_query
 from knowledge.retriever import Hit, KnowledgeBase, SearchResult
 from tools.errors import UserInputError
@@ -82,6 +82,30 @@ class Answer:
     computed: WorkedNumbers = field(default_factory=WorkedNumbers)
     authored_id: str | None = None
     on_topic_probability: float | None = None
+
+
+_VERDICT_OPENER = re.compile(r"^(?:yes|no)\s*[,:;—–-]\s*(?=\w)", re.IGNORECASE)
+# A yes/no question: some clause opens with an auxiliary ("is that good?", "does BN reduce ICS"),
+# or it says so ("yes or no", "true or false", "right?").
+_YES_NO_CLAUSE = re.compile(
+    r"(?:^|[,.;:?!(]\s*|\bor\s+)(?:is|are|was|were|am|does|do|did|can|could|should|would|will|has|have|had|"
+    r"isn'?t|aren'?t|doesn'?t|don'?t|didn'?t|can'?t|won'?t|shouldn'?t)\b|\byes or no\b|\btrue or false\b|"
+    r"\bright\s*\?|\bor not\b|\bsame(?: thing)?\s*\?", re.IGNORECASE)
+
+
+def asks_yes_or_no(question: str) -> bool:
+    return _YES_NO_CLAUSE.search(question.strip()) is not None
+
+
+def fit_verdict(answer: str, question: str) -> str:
+    """A written answer that opens with "Yes," or "No," answers a yes/no phrasing; to a question
+    that asked something else ("my relu units all output zero") the bare verdict reads as a
+    contradiction, so it is dropped and the sentence starts at its claim."""
+    match = _VERDICT_OPENER.match(answer)
+    if match is None or asks_yes_or_no(question):
+        return answer
+    rest = answer[match.end():]
+    return rest[:1].upper() + rest[1:]
 
 
 def _states(text: str, number: str) -> bool:
@@ -274,7 +298,7 @@ class ExtractiveAnswerer:
         chunk = self.sections.get((authored.topic, authored.section))
         if chunk is None:  # a stale bank (article heading renamed): quote instead of citing nothing
             return self._composed(question, result, level, worked, probability)
-        text = authored.text_for(level)
+        text = fit_verdict(authored.text_for(level), question)
         parts: list[tuple[str, Chunk]] = [(text, chunk)]
         if self.supplement_words:
             # A written answer covers its own question; a student's question is rarely exactly it.
@@ -292,6 +316,8 @@ class ExtractiveAnswerer:
                 if not words or len(set(words) & said) / len(set(words)) > SUPPLEMENT_MAX_OVERLAP:
                     continue
                 if DANGLING_OPENER.match(piece) or "\n- " in piece:
+                    continue
+                if level == "beginner" and FORMULA.search(piece):  # the written beginner text has none
                     continue
                 parts.append((piece, source))
                 said |= set(words)

@@ -42,7 +42,7 @@ _DEFINITION_QUESTION = re.compile(
     r"^\s*(what(?:'s| is| are| does)|whats|define|definition of|meaning of|explain|eli5|tell me about|"
     r"intro(?:duction)? to)\b", re.IGNORECASE)
 _LIST_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
-_FORMULA = re.compile(r"[=∂σ∑√^]|\blog\(|\bexp\(|\d\s*/\s*\(")
+FORMULA = re.compile(r"[=∂σ∑√^]|\blog\(|\bexp\(|\d\s*/\s*\(")
 
 # Question kind → what an answering sentence tends to contain.
 _CUES: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
@@ -152,9 +152,9 @@ def _units(kb: KnowledgeBase, hit: Hit, rank: int, result: SearchResult, level: 
             score -= MISCONCEPTION_PENALTY
         if any(c.search(text) for c in cues):
             score += CUE_BONUS
-        if level == "beginner" and _FORMULA.search(text):
+        if level == "beginner" and FORMULA.search(text):
             score -= FORMULA_PENALTY_BEGINNER
-        if level == "deep" and _FORMULA.search(text):
+        if level == "deep" and FORMULA.search(text):
             score += CUE_BONUS
         units.append(Unit(text, hit.chunk, rank, i, vectors[i], score))
     return units

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from knowledge.answerer import ExtractiveAnswerer, detect_level
+from knowledge.answerer import ExtractiveAnswerer, asks_yes_or_no, detect_level, fit_verdict
 from knowledge.authored import ANSWERS_DIR, check, load_authored
 from knowledge.composer import DANGLING_OPENER
 from knowledge.corpus import load_articles
@@ -22,9 +22,11 @@ def answerer(services):
 
 @pytest.fixture(scope="module")
 def composer_only(services):
-    """The same answerer without authored answers: every answer is composed from passages."""
+    """The same answerer that never answers with a written answer: every answer is composed from
+    passages. The bank stays, because the off-topic classifier weighs the match to it."""
     a = services.answerer
-    return ExtractiveAnswerer(a.kb, a.threshold, a.margin, authored=None, abstention=a.abstention)
+    return ExtractiveAnswerer(a.kb, a.threshold, a.margin, authored=a.authored, abstention=a.abstention,
+                              authored_min_cosine=2.0, authored_sure_cosine=2.0)
 
 
 def test_every_authored_answer_is_valid_and_cites_a_real_section():
@@ -158,3 +160,24 @@ def test_our_words_in_another_sense_abstain(answerer, question):
     answer = answerer.answer(question)
     assert answer.abstained, answer.text
     assert answer.text.count("`") == 2 * 4  # three closest topics and /roadmap, not all eleven
+
+
+@pytest.mark.parametrize(("question", "yes_no"), [
+    ("does batch norm actually fix internal covariate shift or is that a myth?", True),
+    ("fraud model: 95% precision 30% recall, is that good?", True),
+    ("vanishing gradient vs dead relu - same thing?", True),
+    ("BN reduces ICS, right?", True),
+    ("my relu units all output zero after a few epochs", False),
+    ("what is the odds ratio", False),
+])
+def test_a_verdict_opener_is_kept_only_for_yes_no_questions(question, yes_no):
+    assert asks_yes_or_no(question) is yes_no
+    fitted = fit_verdict("No, half of the outputs being zero is normal sparsity.", question)
+    assert fitted == ("No, half of the outputs being zero is normal sparsity." if yes_no
+                      else "Half of the outputs being zero is normal sparsity.")
+
+
+def test_a_beginner_answer_adds_no_formula_sentences(answerer):
+    answer = answerer.answer("what is focal loss", level="beginner")
+    assert answer.level == "beginner" and answer.source == "authored"
+    assert "=" not in answer.text and "^" not in answer.text, answer.text
