@@ -25,6 +25,16 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class ChannelRef:
+    """A channel a user picked (Discord's channel option): its id, its name, and what kind it is
+    (``"forum"``, ``"text"``, ``"thread"``); front ends without channels pass an id."""
+
+    id: int
+    name: str = ""
+    kind: str = "text"
+
+
+@dataclass(frozen=True)
 class Caller:
     """Who is running a command: per-user features (quizzes, progress) key on ``user_id``.
 

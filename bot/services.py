@@ -18,6 +18,7 @@ from knowledge.retriever import KnowledgeBase
 
 if TYPE_CHECKING:
     from bot.llm.backend import AnswerBackend
+    from bot.runtime.server_settings import ServerSettings
     from bot.runtime.storage import Store
     from knowledge.gaps import GapLog
     from knowledge.notes import NoteStore
@@ -92,6 +93,13 @@ class Services:
         from bot.llm.backend import build_backend, thread_tool_runner
 
         return build_backend(self.settings, self.answerer, thread_tool_runner(self, self.settings.tool_timeout_s))
+
+    @cached_property
+    def server_settings(self) -> "ServerSettings":
+        """Per-server choices made on Discord (auto-threads, help forums), in ``tutor.db``."""
+        from bot.runtime.server_settings import ServerSettings
+
+        return ServerSettings(self.settings.database_path)
 
     @property
     def chat_store(self) -> "Store":

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     guild_max_heavy: int = Field(default=3, ge=1, le=100, alias="TUTOR_GUILD_MAX_HEAVY")
     max_queued_heavy: int = Field(default=50, ge=1, le=1000, alias="TUTOR_MAX_QUEUED_HEAVY")
 
+    # Discord at scale: unset = one gateway connection (plain Client); "auto" = as many shards as
+    # Discord recommends (AutoShardedClient asks /gateway/bot); N = exactly N shards in this process.
+    shards: str | None = Field(default=None, alias="TUTOR_SHARDS")
+    # The privileged Message Content intent: lets the bot read forum posts' text (else their titles only).
+    message_content_intent: bool = Field(default=False, alias="TUTOR_MESSAGE_CONTENT_INTENT")
+
     # Optional LLM answers over any OpenAI-compatible server (unset base URL = extractive only)
     llm_base_url: str | None = Field(default=None, alias="LLM_BASE_URL")
     llm_model: str | None = Field(default=None, alias="LLM_MODEL")
@@ -49,6 +55,28 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=30.0, gt=0, le=600, alias="LLM_TIMEOUT_S")
     llm_max_tokens: int = Field(default=600, ge=16, le=32_000, alias="LLM_MAX_TOKENS")
     llm_history_turns: int = Field(default=6, ge=0, le=50, alias="LLM_HISTORY_TURNS")
+
+    @field_validator("shards")
+    @classmethod
+    def _shards(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().lower()
+        if value in ("", "auto"):
+            return value or None
+        if not value.isdigit() or not 1 <= int(value) <= 1024:
+            raise ValueError(f"TUTOR_SHARDS must be auto or a whole number from 1 to 1024, got {value!r}")
+        return str(int(value))
+
+    @property
+    def shard_count(self) -> int | None:
+        """``None``: let Discord decide (``auto``); otherwise the number of shards. Only meaningful
+        when :attr:`sharded` is true."""
+        return None if self.shards in (None, "auto") else int(self.shards)
+
+    @property
+    def sharded(self) -> bool:
+        return self.shards is not None
 
     # What lives in data_dir: the article index, the chat records, the notes and their indexes.
     index_dir = property(lambda self: self.data_dir / "index")

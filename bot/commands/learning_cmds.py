@@ -117,7 +117,7 @@ def progress(services: Services, caller: Caller) -> Reply:
 
 
 @command("leaderboard", "This week's quiz leaderboard for this server (correct answers)", example="/leaderboard",
-         wants_caller=True)
+         wants_caller=True, server_only=True)
 def leaderboard(services: Services, caller: Caller) -> Reply:
     store = store_for(services)
     now = time.time()

@@ -127,15 +127,15 @@ register(CommandSpec(
             file_kind=NOTE_FILE_KIND),
      Option("topic", "The article it belongs to, e.g. relu (optional)", max_length=60)),
     example="/kb add title:Office hours text:Thursdays 5pm in room B12", wants_caller=True, ephemeral=True,
-    trusted_only=True, form="text"))
+    trusted_only=True, form="text", server_only=True))
 register(CommandSpec("kb list", "List this server's notes", kb_list, (), example="/kb list", wants_caller=True,
-                     ephemeral=True))
+                     ephemeral=True, server_only=True))
 register(CommandSpec(
     "kb remove", "Remove a server note (trusted members)", kb_remove,
     (Option("id", "The note's number, from /kb list", type=int, required=True, min_value=1, max_value=2**40),),
-    example="/kb remove id:3", wants_caller=True, ephemeral=True, trusted_only=True))
+    example="/kb remove id:3", wants_caller=True, ephemeral=True, trusted_only=True, server_only=True))
 register(CommandSpec("kb export", "Export this server's notes as JSON (trusted members)", kb_export, (),
-                     example="/kb export", wants_caller=True, ephemeral=True, trusted_only=True))
+                     example="/kb export", wants_caller=True, ephemeral=True, trusted_only=True, server_only=True))
 register(CommandSpec(
     "kb save-answer", "Save a reply to a question as a server note (trusted members)", save_answer,
     (Option("message", "The answer: the reply's text", max_length=MAX_NOTE_BYTES),

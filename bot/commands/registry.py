@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.context import CONSOLE, DISCORD, MAX_ATTACHMENT_BYTES, Attachment, Caller
+from bot.context import CONSOLE, DISCORD, MAX_ATTACHMENT_BYTES, Attachment, Caller, ChannelRef
 from bot.reply import Reply
 from tools.errors import NotAllowed, UserInputError
 
@@ -57,6 +57,7 @@ class Option:
     excludes: tuple[str, ...] = ()  # options that cannot be given together with this one
     suggest: Suggest | None = None  # chat front ends: autocomplete as the user types
     cli: str = ""  # CLI spelling: "" → --name, "--flag" → that flag, "NAME" → a positional argument
+    channel_kind: str = "text"  # type=ChannelRef: which channels Discord offers ("forum", "text")
 
     def accepted_form(self) -> str:
         if self.choices:
@@ -74,6 +75,8 @@ class Option:
             return kind
         if self.type is Attachment:
             return "a file attachment"
+        if self.type is ChannelRef:
+            return f"a {self.channel_kind} channel (#name, <#id> or its id)"
         if self.max_length:
             return f"text up to {self.max_length:,} characters"
         return "text"
@@ -91,7 +94,8 @@ class CommandSpec:
     command. ``stream``: an async handler yielding message edits, for front ends that show the
     answer as it arrives. ``message_menu``: the label of a message context-menu entry; the front
     end passes ``message`` (that message's text) and ``replied_to`` (the text it replies to).
-    ``server_only``: refused in direct messages. ``cli``: ``"demo <name>"`` makes it a demo:
+    ``server_only``: chat front ends refuse it outside a server that has added the bot (DMs,
+    private channels, a user's own install), saying so. ``cli``: ``"demo <name>"`` makes it a demo:
     ``tutor demo <name>`` is generated from the spec and the LLM may run it as a tool; several
     specs may share one name, the flags given select the spec.
     """
@@ -119,7 +123,10 @@ class CommandSpec:
     def name_on(self, frontend: str = CONSOLE) -> str:
         """The name a user types on ``frontend``: ``gaps resolve`` is ``/admin gaps-resolve`` on Discord."""
         if frontend == DISCORD and self.admin:
-            return f"{ADMIN_GROUP} {self.name.replace(' ', '-')}"
+            # "forum add" nests (/admin forum add); "gaps resolve" cannot, since /admin gaps is a command
+            words = self.name.split()
+            nested = len(words) == 2 and words[0] not in REGISTRY
+            return f"{ADMIN_GROUP} {self.name if nested else '-'.join(words)}"
         return self.name
 
     def usage(self, frontend: str = CONSOLE) -> str:
@@ -213,6 +220,14 @@ def coerce(spec: CommandSpec, opt: Option, raw: Any) -> Any:
             if not isinstance(raw, Attachment):
                 raise ValueError
             value = raw
+        elif opt.type is ChannelRef:
+            if isinstance(raw, ChannelRef):
+                value = raw
+            else:
+                digits = re.fullmatch(r"\s*(?:<#)?(\d{1,20})>?\s*", str(raw))
+                if digits is None:
+                    raise ValueError
+                value = ChannelRef(int(digits.group(1)), kind=opt.channel_kind)
         else:
             value = str(raw)
     except (TypeError, ValueError):

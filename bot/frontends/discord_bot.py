@@ -26,13 +26,16 @@ from bot.commands.registry import (
     CommandSpec, Option, all_commands, bind, call_handler, free_text_command, require_trusted,
     run_action, visible_commands,
 )
-from bot.context import DISCORD, MAX_ATTACHMENT_BYTES, Attachment, Caller
+from bot.context import DISCORD, MAX_ATTACHMENT_BYTES, Attachment, Caller, ChannelRef
 from bot.frontends.discord_errors import NO_MENTIONS, USER_ERRORS, error_message, send_error
 from bot.frontends.discord_render import error_text, render_reply, strip_mentions
-from bot.frontends.discord_tree import build_commands
+from bot.frontends.discord_threads import answer_forum_post, open_followup_thread, thread_from_button
+from bot.frontends.discord_tree import (
+    EVERYWHERE_CONTEXTS, EVERYWHERE_INSTALLS, SERVER_CONTEXTS, SERVER_INSTALL_ONLY, SERVER_INSTALLS, build_commands,
+)
 from bot.frontends.discord_views import DYNAMIC_ITEMS, PagerView, TutorView, reply_view
 from bot.llm.conversation import ConversationStore
-from bot.llm.streaming import Edit
+from bot.llm.streaming import Edit, EditBudget
 from bot.reply import Reply
 from bot.runtime.limits import Cooldowns, GuildGate
 from bot.runtime.runner import CommandRunner
@@ -57,6 +60,16 @@ def notes_scope(guild_id: int | None, user_id: int) -> int:
     return guild_id if guild_id is not None else -int(user_id)
 
 
+def installed_here(interaction: discord.Interaction) -> bool:
+    """True when the interaction runs in a server that added the bot (a guild install).
+
+    Which notes apply: in such a server, that server's (its notes, gap log, leaderboard, and
+    trusted members may change them). Anywhere else (the bot's DMs, a private channel or a server
+    where only the user installed the app) the user's private scope, as in a DM: a server's notes
+    never reach people outside it, and nobody is trusted there."""
+    return interaction.guild_id is not None and interaction.is_guild_integration()
+
+
 def _loggable(value: Any) -> Any:
     if isinstance(value, discord.Attachment):
         return f"<attachment {value.filename} {value.size} B>"
@@ -69,13 +82,19 @@ def message_text(message: discord.Message) -> str:
 
 
 class TutorBot(discord.Client):
+    """The bot on one gateway connection; :func:`create_bot` picks :class:`ShardedTutorBot` when
+    ``TUTOR_SHARDS`` is set."""
+
     def __init__(self, settings: Settings, services: Services | None = None) -> None:
         # A text bot: no voice, so no "PyNaCl/davey not installed" warnings at every start.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
-        super().__init__(intents=discord.Intents.default(), allowed_mentions=NO_MENTIONS)
+        intents = discord.Intents.default()
+        intents.message_content = settings.message_content_intent  # forum posts' text (privileged)
+        super().__init__(intents=intents, allowed_mentions=NO_MENTIONS, **self.client_options(settings))
         self.settings = settings
         self.services = services or Services(settings)
-        self.tree = app_commands.CommandTree(self)
+        self.tree = app_commands.CommandTree(self, allowed_installs=EVERYWHERE_INSTALLS,
+                                             allowed_contexts=EVERYWHERE_CONTEXTS)
         self.tree.on_error = self.on_tree_error  # type: ignore[method-assign]
         self.runner = CommandRunner(self.services, settings.worker_processes or None, settings.tool_timeout_s,
                                     settings.max_queued_heavy, worker_services=Services)
@@ -85,13 +104,22 @@ class TutorBot(discord.Client):
         self.services.chat_store = self.store  # the commands' feedback and stats are this bot's records
         self._inflight: set[asyncio.Task[Any]] = set()
         self.conversations = ConversationStore.from_settings(settings)  # follow-ups in threads
+        self.edit_budget = EditBudget()  # streamed edits: one budget per channel, shared by its streams
         commands = build_commands(visible_commands(), self.dispatch_command, self._autocomplete)
         for cmd in commands.top:
             self.tree.add_command(cmd)
         commands.admin.add_command(_sync_command(self.tree))
         for spec in all_commands().values():
             if spec.message_menu:
-                self.tree.add_command(app_commands.ContextMenu(name=spec.message_menu, callback=self._menu(spec)))
+                menu = app_commands.ContextMenu(name=spec.message_menu, callback=self._menu(spec))
+                if spec.server_only:
+                    menu.allowed_contexts, menu.allowed_installs = SERVER_CONTEXTS, SERVER_INSTALLS
+                self.tree.add_command(menu)
+
+    @staticmethod
+    def client_options(settings: Settings) -> dict[str, Any]:
+        """Extra ``discord.Client`` arguments (the sharded bot adds its shard count)."""
+        return {}
 
     # ----------------------------------------------------------------- lifecycle
     async def setup_hook(self) -> None:
@@ -121,14 +149,16 @@ class TutorBot(discord.Client):
     def caller(self, interaction: discord.Interaction) -> Caller:
         """Who runs a command; trusted = Manage Server permission or the configured trusted role."""
         trusted = False
-        if interaction.guild_id is not None:
+        installed = installed_here(interaction)
+        if installed:
             perms = interaction.permissions
             trusted = bool(perms and (perms.manage_guild or perms.administrator))
             role_id = self.settings.trusted_role_id
             roles = getattr(interaction.user, "roles", None) or ()
             if role_id is not None and any(r.id == role_id for r in roles):
                 trusted = True
-        return Caller(interaction.user.id, notes_scope(interaction.guild_id, interaction.user.id),
+        return Caller(interaction.user.id, notes_scope(interaction.guild_id if installed else None,
+                                                       interaction.user.id),
                       interaction.user.display_name, trusted, DISCORD)
 
     # ----------------------------------------------------------------- slash commands
@@ -156,10 +186,12 @@ class TutorBot(discord.Client):
     async def _run_command(self, interaction: discord.Interaction, spec: CommandSpec, raw: dict[str, Any]) -> None:
         self.cooldowns.hit(interaction.user.id, "heavy" if spec.heavy else "light",
                            self.settings.heavy_cooldown_s if spec.heavy else self.settings.cooldown_s)
+        if spec.server_only and not installed_here(interaction):
+            raise UserInputError(f"/{spec.name_on(DISCORD)} {SERVER_INSTALL_ONLY}")
         caller = self.caller(interaction)
         if spec.trusted_only:  # refused at once (the handler checks too)
             require_trusted(caller, f"use /{spec.name_on(DISCORD)}")
-        raw = {k: strip_mentions(v) if spec.option(k).rest_of_line and isinstance(v, str) else v
+        raw = {k: strip_mentions(v) if spec.option(k).rest_of_line and isinstance(v, str) else channel_ref(v)
                for k, v in raw.items()}
         has_files = any(isinstance(v, discord.Attachment) for v in raw.values())
         if spec.stream is not None:
@@ -217,14 +249,42 @@ class TutorBot(discord.Client):
             yield edit
 
     async def _show_edits(self, interaction: discord.Interaction, edits: AsyncIterator[Edit]) -> None:
-        """The deferred message is edited as the answer arrives (≤ 1 edit/s), then replaced by the
-        final embed with sources and buttons."""
+        """The deferred message is edited as the answer arrives (≤ 1 edit/s in that channel, for
+        all the answers streaming there together), then replaced by the final embed with sources
+        and buttons; an answer in a server channel offers (or opens) a thread for follow-ups."""
         async for edit in edits:
+            await self.edit_budget.wait(interaction.channel_id)
             if edit.final:
                 assert edit.reply is not None
-                await self.send_reply(interaction, edit.reply, deferred=True)
+                mode = await self._thread_mode(interaction, edit.reply)
+                await self.send_reply(interaction, edit.reply, deferred=True, offer_thread=mode == "button")
+                if mode == "auto":
+                    question = edit.result.answer.question if edit.result is not None else edit.reply.title
+                    message = await interaction.original_response()
+                    await open_followup_thread(self, message, question, edit.reply.text)
             else:
                 await interaction.edit_original_response(content=edit.preview(), allowed_mentions=NO_MENTIONS)
+
+    async def _thread_mode(self, interaction: discord.Interaction, reply: Reply) -> str | None:
+        """How follow-ups of this answer can go to a thread: ``"auto"`` (the server's setting),
+        ``"button"``, or ``None`` (no answer to follow up, a private reply, already in a thread,
+        a DM, or a server that did not add the bot)."""
+        answered = reply.answer_id and isinstance(reply.data, dict) and not reply.data.get("abstained")
+        if not answered or reply.ephemeral or not installed_here(interaction):
+            return None
+        if not isinstance(interaction.channel, discord.TextChannel):  # threads, forums, voice chats
+            return None
+        assert interaction.guild_id is not None
+        auto = await asyncio.to_thread(self.services.server_settings.auto_thread, interaction.guild_id)
+        return "auto" if auto else "button"
+
+    async def open_thread(self, interaction: discord.Interaction, answer_id: str) -> None:
+        """The "Follow up in a thread" button (see :class:`bot.frontends.discord_views.ThreadButton`)."""
+        try:
+            self.cooldowns.hit(interaction.user.id, "action", min(1.0, self.settings.cooldown_s))
+            await thread_from_button(self, interaction, answer_id)
+        except Exception as err:
+            await self.send_error(interaction, error_message(err, f"thread for {answer_id}", interaction.user.id))
 
     async def run_action(self, interaction: discord.Interaction, command: str, payload: str) -> None:
         """A persistent button was pressed (see :class:`bot.reply.Action`)."""
@@ -246,8 +306,8 @@ class TutorBot(discord.Client):
         """A message menu entry: the command gets the message's text and the text it replies to."""
         caller = self.caller(interaction)
         try:
-            if spec.server_only and interaction.guild_id is None:
-                raise UserInputError(f"{spec.message_menu} works in a server channel, not in direct messages")
+            if spec.server_only and not installed_here(interaction):
+                raise UserInputError(f"{spec.message_menu} {SERVER_INSTALL_ONLY}")
             if spec.trusted_only:
                 require_trusted(caller, f"use {spec.message_menu}")
             question = await self._replied_to(message)
@@ -278,7 +338,8 @@ class TutorBot(discord.Client):
         return suggest
 
     # ----------------------------------------------------------------- sending
-    async def send_reply(self, interaction: discord.Interaction, reply: Reply, deferred: bool) -> None:
+    async def send_reply(self, interaction: discord.Interaction, reply: Reply, deferred: bool,
+                         offer_thread: bool = False) -> None:
         if reply.notice:  # a one-line acknowledgement: plain text
             if deferred:
                 await interaction.followup.send(reply.text, ephemeral=reply.ephemeral, allowed_mentions=NO_MENTIONS)
@@ -287,7 +348,7 @@ class TutorBot(discord.Client):
                                                         allowed_mentions=NO_MENTIONS)
             return
         rendered = render_reply(reply, interaction.filesize_limit)
-        view = await self._buttons_for(reply, reply.title, interaction.user.id, interaction.guild_id)
+        view = await self._buttons_for(reply, reply.title, interaction.user.id, interaction.guild_id, offer_thread)
         if view is None and len(rendered.pages) > 1:
             view = PagerView(rendered.pages, owner_id=interaction.user.id)
         kwargs: dict[str, Any] = {"embed": rendered.first, "allowed_mentions": NO_MENTIONS}
@@ -301,7 +362,7 @@ class TutorBot(discord.Client):
             view.bind(interaction)  # its timeout edits the message through this interaction
 
     async def _buttons_for(self, reply: Reply, question: str, user_id: int,
-                           guild_id: int | None) -> discord.ui.View | None:
+                           guild_id: int | None, offer_thread: bool = False) -> discord.ui.View | None:
         """Persistent buttons for a reply; an answer is saved first so "Show passages" and the
         votes work after a restart."""
         answer_id = None
@@ -310,7 +371,7 @@ class TutorBot(discord.Client):
             await asyncio.to_thread(
                 self.store.save_answer, reply.answer_id, question, reply.text, False,
                 [s.as_dict() for s in reply.sources], list(reply.passages), user_id, guild_id)
-        return reply_view(answer_id, reply.actions)
+        return reply_view(answer_id, reply.actions, thread=offer_thread)
 
     async def send_error(self, interaction: discord.Interaction, message: str) -> None:
         """User-facing errors are ephemeral: drop the public "thinking…" placeholder first."""
@@ -345,6 +406,7 @@ class TutorBot(discord.Client):
             sent: discord.Message | None = None
             async with message.channel.typing():
                 async for edit in self._edits(spec, kwargs, caller, message.channel):
+                    await self.edit_budget.wait(message.channel.id)
                     if not edit.final:
                         if sent is None:
                             sent = await message.reply(edit.preview(), mention_author=False,
@@ -364,6 +426,48 @@ class TutorBot(discord.Client):
         except Exception as err:
             await message.reply(error_text(error_message(err, "a mention", message.author.id)),
                                 mention_author=False, allowed_mentions=NO_MENTIONS)
+
+
+    # ----------------------------------------------------------------- help forums
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        """A new post in a help forum (``/admin forum add``): answered when the bot is confident."""
+        if not isinstance(thread.parent, discord.ForumChannel) or self.user is None or thread.owner_id == self.user.id:
+            return
+        forums = await asyncio.to_thread(self.services.server_settings.forums, thread.guild.id)
+        if thread.parent_id not in forums:
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+        try:
+            await answer_forum_post(self, thread)
+        finally:
+            if task is not None:
+                self._inflight.discard(task)
+
+
+class ShardedTutorBot(TutorBot, discord.AutoShardedClient):
+    """The bot over several gateway connections in one process (``TUTOR_SHARDS=auto|N``): the
+    same commands and state; discord.py routes each guild's events to its shard."""
+
+    @staticmethod
+    def client_options(settings: Settings) -> dict[str, Any]:
+        return {"shard_count": settings.shard_count}  # None: ask Discord (GET /gateway/bot)
+
+
+def create_bot(settings: Settings, services: Services | None = None) -> TutorBot:
+    """The bot ``settings`` ask for: one connection, or sharded when ``TUTOR_SHARDS`` is set."""
+    cls = ShardedTutorBot if settings.sharded else TutorBot
+    return cls(settings, services=services)
+
+
+def channel_ref(value: Any) -> Any:
+    """A channel option's value as the command layer's :class:`ChannelRef` (others unchanged)."""
+    if isinstance(value, app_commands.AppCommandChannel | app_commands.AppCommandThread | discord.abc.GuildChannel
+                  | discord.Thread):
+        kind = {discord.ChannelType.forum: "forum", discord.ChannelType.text: "text"}.get(value.type, "thread")
+        return ChannelRef(value.id, value.name, kind)
+    return value
 
 
 def _form_title(spec: CommandSpec) -> str:
@@ -414,7 +518,7 @@ def _sync_command(tree: app_commands.CommandTree) -> app_commands.Command:
 
 async def _serve(settings: Settings) -> None:
     assert settings.discord_token is not None
-    bot = TutorBot(settings)
+    bot = create_bot(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -18,7 +18,7 @@ import discord
 from discord import app_commands
 
 from bot.commands.registry import ADMIN_GROUP, CommandSpec, Option
-from bot.context import DISCORD, Attachment
+from bot.context import DISCORD, Attachment, ChannelRef
 from tools.text import clip
 
 DESCRIPTION_CHARS = 100
@@ -29,7 +29,17 @@ GROUP_DESCRIPTIONS = {
     "demo": "Run a demo: real computations with numbers and plots",
     "kb": "Server notes the bot cites (trusted members add them)",
     ADMIN_GROUP: "Bot administration (Manage Server permission)",
+    f"{ADMIN_GROUP} forum": "Help forums: the bot answers new posts it is sure about",
 }
+
+# Where a command can be used (Discord's integration_types and contexts). Everything works for a
+# server install and a user install, in servers, the bot's DMs and private channels; what needs a
+# server says so when used elsewhere. /admin is for a server that installed the bot only.
+EVERYWHERE_INSTALLS = app_commands.AppInstallationType(guild=True, user=True)
+EVERYWHERE_CONTEXTS = app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=True)
+SERVER_INSTALLS = app_commands.AppInstallationType(guild=True, user=False)
+SERVER_CONTEXTS = app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False)
+SERVER_INSTALL_ONLY = "works in a server that has added the bot, not in DMs or where only you installed it"
 
 Dispatch = Callable[[discord.Interaction, CommandSpec, dict[str, Any]], Awaitable[None]]
 Autocomplete = Callable[[discord.Interaction, str], Awaitable[list[app_commands.Choice[str]]]]
@@ -45,9 +55,12 @@ class AdminGroup(app_commands.Group):
 
     def __init__(self) -> None:
         super().__init__(name=ADMIN_GROUP, description=GROUP_DESCRIPTIONS[ADMIN_GROUP],
-                         default_permissions=discord.Permissions(manage_guild=True), guild_only=True)
+                         default_permissions=discord.Permissions(manage_guild=True),
+                         allowed_contexts=SERVER_CONTEXTS, allowed_installs=SERVER_INSTALLS)
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if not interaction.is_guild_integration():
+            raise app_commands.CheckFailure(f"/{ADMIN_GROUP} {SERVER_INSTALL_ONLY}")
         if not interaction.permissions.manage_guild:
             raise app_commands.CheckFailure("this command needs the Manage Server permission")
         return True
@@ -56,6 +69,8 @@ class AdminGroup(app_commands.Group):
 def annotation_for(opt: Option) -> Any:
     if opt.type is Attachment:
         base: Any = discord.Attachment
+    elif opt.type is ChannelRef:
+        base = discord.ForumChannel if opt.channel_kind == "forum" else discord.TextChannel
     elif opt.choices:
         base = Literal[tuple(opt.choices)]  # type: ignore[valid-type]
     elif opt.type in (int, float):
@@ -96,21 +111,26 @@ class CommandTree:
 
 
 def build_commands(specs: list[CommandSpec], dispatch: Dispatch, autocomplete: MakeAutocomplete) -> CommandTree:
-    """Top-level commands and groups for a CommandTree (``/admin`` always among them)."""
+    """Top-level commands and groups for a CommandTree (``/admin`` always among them); a name of
+    three words (``admin forum add``) is a subcommand of a subgroup."""
     admin = AdminGroup()
     groups: dict[str, app_commands.Group] = {ADMIN_GROUP: admin}
     top: list[app_commands.Command | app_commands.Group] = [admin]
     for spec in specs:
         words = spec.name_on(DISCORD).split()
-        if len(words) > 2:
+        if len(words) > 3:
             raise ValueError(f"command name {spec.name!r} is nested too deeply for Discord")
         parent = None
-        if len(words) == 2:
-            parent = groups.get(words[0])
-            if parent is None:
-                parent = groups[words[0]] = app_commands.Group(
-                    name=words[0], description=_short(GROUP_DESCRIPTIONS.get(words[0], f"{words[0]} commands")))
-                top.append(parent)
+        for depth in range(1, len(words)):
+            path = " ".join(words[:depth])
+            group = groups.get(path)
+            if group is None:
+                group = groups[path] = app_commands.Group(
+                    name=words[depth - 1], description=_short(GROUP_DESCRIPTIONS.get(path, f"{path} commands")),
+                    parent=parent)
+                if parent is None:
+                    top.append(group)
+            parent = group
         cmd = app_commands.Command(name=words[-1], description=_short(spec.summary),
                                    callback=_callback_for(spec, dispatch), parent=parent)
         for opt in spec.options:

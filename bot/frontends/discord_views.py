@@ -180,6 +180,24 @@ class PassagesButton(TutorButton, template=r"tutor:passages:(?P<id>[0-9a-f]{6,32
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
+class ThreadButton(TutorButton, template=r"tutor:thread:(?P<id>[0-9a-f]{6,32})"):
+    """"Follow up in a thread" under an answer: opens a thread on that message, seeded with the
+    question and the answer (see :mod:`bot.frontends.discord_threads`)."""
+
+    def __init__(self, answer_id: str) -> None:
+        super().__init__(discord.ui.Button(label="Follow up in a thread", style=discord.ButtonStyle.secondary,
+                                           emoji="🧵", custom_id=f"tutor:thread:{answer_id}"))
+        self.answer_id = answer_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button[Any],
+                             match: re.Match[str], /) -> "ThreadButton":
+        return cls(match["id"])
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        await interaction.client.open_thread(interaction, self.answer_id)  # type: ignore[attr-defined]
+
+
 _STYLES = {
     "primary": discord.ButtonStyle.primary,
     "secondary": discord.ButtonStyle.secondary,
@@ -224,8 +242,9 @@ class VoteButton(ActionButton, template=r"tutor:vote:(?P<vote>up|down):(?P<id>[0
         return cls(match["id"], match["vote"])
 
 
-def reply_view(answer_id: str | None, actions: tuple[Action, ...] = ()) -> TutorView | None:
-    """Persistent buttons for a reply: answer tools (passages, votes) and the reply's actions."""
+def reply_view(answer_id: str | None, actions: tuple[Action, ...] = (), thread: bool = False) -> TutorView | None:
+    """Persistent buttons for a reply: answer tools (passages, votes, and with ``thread`` "Follow
+    up in a thread") and the reply's actions."""
     if not answer_id and not actions:
         return None
     view = TutorView(timeout=None)
@@ -233,9 +252,11 @@ def reply_view(answer_id: str | None, actions: tuple[Action, ...] = ()) -> Tutor
         view.add_item(PassagesButton(answer_id))
         view.add_item(VoteButton(answer_id, "up"))
         view.add_item(VoteButton(answer_id, "down"))
+        if thread:
+            view.add_item(ThreadButton(answer_id))
     for action in actions[: 25 - len(view.children)]:
         view.add_item(ActionButton(action.command, action.payload, action.label, action.style))
     return view
 
 
-DYNAMIC_ITEMS = (PassagesButton, VoteButton, ActionButton)
+DYNAMIC_ITEMS = (PassagesButton, VoteButton, ThreadButton, ActionButton)

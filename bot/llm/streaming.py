@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Union
@@ -99,6 +100,40 @@ class EditThrottle:
 
     async def wait(self) -> None:
         delay = self.remaining()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+class EditBudget:
+    """One edit rate per key, shared by everything that edits there.
+
+    Discord counts message edits per channel, not per message: three answers streaming in one
+    channel at one edit a second each would make three edits a second there. So a front end
+    keys this by channel and every stream waits for its turn: each edit takes the next free slot
+    (``interval_s`` after the previous one in that channel), and N concurrent streams in a
+    channel make at most one edit per ``interval_s`` between them. While a stream waits,
+    :func:`throttle_edits` keeps reading the model, so the next edit shows all the text so far.
+    """
+
+    def __init__(self, interval_s: float = EDIT_INTERVAL_S, clock: Callable[[], float] = time.monotonic,
+                 max_keys: int = 10_000) -> None:
+        self.interval_s = interval_s
+        self._clock = clock
+        self._max_keys = max_keys
+        self._next: OrderedDict[Hashable, float] = OrderedDict()
+
+    def reserve(self, key: Hashable) -> float:
+        """Take the next slot for ``key``; returns how long to wait for it (0: now)."""
+        now = self._clock()
+        slot = max(now, self._next.get(key, float("-inf")))
+        self._next[key] = slot + self.interval_s
+        self._next.move_to_end(key)
+        while len(self._next) > self._max_keys:  # the oldest keys' slots are long past
+            self._next.popitem(last=False)
+        return slot - now
+
+    async def wait(self, key: Hashable) -> None:
+        delay = self.reserve(key)
         if delay > 0:
             await asyncio.sleep(delay)
 

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from bot.llm.backend import AnswerResult
-from bot.llm.streaming import Edit, EditThrottle, Final, TextDelta, ToolFinished, ToolStarted, throttle_edits
+from bot.llm.streaming import Edit, EditBudget, EditThrottle, Final, TextDelta, ToolFinished, ToolStarted, throttle_edits
 from knowledge.answerer import Answer
 
 
@@ -83,3 +83,21 @@ def test_edit_throttle_with_a_fake_clock():
     assert not throttle.due() and throttle.remaining() == pytest.approx(0.4)
     now[0] = 1.0
     assert throttle.due()
+
+
+def test_edit_budget_gives_concurrent_streams_in_one_channel_consecutive_slots():
+    now = [10.0]
+    budget = EditBudget(1.0, clock=lambda: now[0])
+    # three streams in channel 1 want to edit at the same moment: one slot each, a second apart
+    assert [budget.reserve(1), budget.reserve(1), budget.reserve(1)] == [0.0, 1.0, 2.0]
+    assert budget.reserve(2) == 0.0  # another channel has its own budget
+    now[0] = 20.0  # long after: the channel's budget is free again
+    assert budget.reserve(1) == 0.0
+
+
+def test_edit_budget_forgets_the_oldest_channels_beyond_its_cap():
+    budget = EditBudget(1.0, clock=lambda: 0.0, max_keys=2)
+    budget.reserve("a")
+    budget.reserve("b")
+    budget.reserve("c")  # "a" is dropped, so its next edit is not delayed
+    assert budget.reserve("a") == 0.0 and budget.reserve("c") == 1.0

@@ -80,7 +80,7 @@ def test_an_old_tutor_db_keeps_its_answers_and_votes(tmp_path):
     path = tmp_path / "tutor.db"
     _old_file(path, OLD_TUTOR_DB)
     store = Store(path)
-    assert _versions(path) == [(1, "answers_feedback_usage")]
+    assert _versions(path) == [(1, "answers_feedback_usage"), (2, "server_settings")]  # 1 adopted, 2 applied
     assert store.get_answer("abc123").passages == ["p1"] and store.votes("abc123") == (0, 1)
     store.close()
 
@@ -135,3 +135,25 @@ def test_the_notes_and_the_gap_log_share_one_connection(tmp_path):
     gaps.close()
     with pytest.raises(sqlite3.ProgrammingError):
         gaps.groups(3)
+
+
+def test_server_settings_live_in_tutor_db_next_to_the_answers(tmp_path):
+    from bot.runtime.server_settings import MAX_FORUMS_PER_GUILD, ServerSettings
+    from bot.runtime.storage import Store
+
+    path = tmp_path / "tutor.db"
+    store = Store(path)
+    settings = ServerSettings(path)
+    assert settings.add_forum(1, 100) and not settings.add_forum(1, 100)
+    settings.set_auto_thread(1, True)
+    assert settings.forums(1) == {100} and settings.forums(2) == frozenset()
+    for channel in range(1, MAX_FORUMS_PER_GUILD):
+        settings.add_forum(1, 100 + channel)
+    with pytest.raises(ValueError, match="at most"):
+        settings.add_forum(1, 999)
+    store.close()
+    settings.close()
+    reopened = ServerSettings(path)  # what a restarted bot reads
+    assert reopened.auto_thread(1) and not reopened.auto_thread(2)
+    assert 100 in reopened.forums(1) and reopened.remove_forum(1, 100) and 100 not in reopened.forums(1)
+    reopened.close()
