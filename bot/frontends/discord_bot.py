@@ -27,7 +27,7 @@ from bot.commands.registry import (
     run_action, visible_commands,
 )
 from bot.context import DISCORD, MAX_ATTACHMENT_BYTES, Attachment, Caller, ChannelRef
-from bot.frontends.discord_errors import NO_MENTIONS, USER_ERRORS, error_message, send_error
+from bot.frontends.discord_errors import NO_MENTIONS, USER_ERRORS, error_message, report, send_error
 from bot.frontends.discord_render import error_text, render_reply, strip_mentions
 from bot.frontends.discord_threads import answer_forum_post, open_followup_thread, thread_from_button
 from bot.frontends.discord_tree import (
@@ -259,11 +259,20 @@ class TutorBot(discord.Client):
                 mode = await self._thread_mode(interaction, edit.reply)
                 await self.send_reply(interaction, edit.reply, deferred=True, offer_thread=mode == "button")
                 if mode == "auto":
-                    question = edit.result.answer.question if edit.result is not None else edit.reply.title
-                    message = await interaction.original_response()
-                    await open_followup_thread(self, message, question, edit.reply.text)
+                    await self._auto_thread(interaction, edit)
             else:
                 await interaction.edit_original_response(content=edit.preview(), allowed_mentions=NO_MENTIONS)
+
+    async def _auto_thread(self, interaction: discord.Interaction, edit: Edit) -> None:
+        """The server's auto-thread: a thread on the answer just sent. The answer stands if it
+        cannot be opened (no permission): that is logged, not shown as an error."""
+        assert edit.reply is not None
+        question = edit.result.answer.question if edit.result is not None else edit.reply.title
+        try:
+            message = await interaction.original_response()
+            await open_followup_thread(self, message, question, edit.reply.text)
+        except (UserInputError, discord.HTTPException) as err:
+            log.warning("no automatic thread in channel %s: %s", interaction.channel_id, err)
 
     async def _thread_mode(self, interaction: discord.Interaction, reply: Reply) -> str | None:
         """How follow-ups of this answer can go to a thread: ``"auto"`` (the server's setting),
@@ -496,6 +505,10 @@ class FormModal(discord.ui.Modal):
             await self.bot.send_reply(interaction, reply, deferred=True)
         except Exception as err:
             await self.bot.send_error(interaction, error_message(err, f"the /{self.spec.name} form", interaction.user.id))
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
+        """Anything that escapes :meth:`on_submit` (discord.py would only log it)."""
+        await report(interaction, error, f"the /{self.spec.name} form")
 
 
 def _sync_command(tree: app_commands.CommandTree) -> app_commands.Command:

@@ -36,7 +36,7 @@ def test_slash_commands_in_articles_are_valid(slug, line):
 def test_cli_commands_in_articles_are_valid(slug, line, monkeypatch, capsys):
     calls = []
 
-    def record(spec, services, kwargs, caller=None):
+    def record(spec, services, kwargs, caller=None, history=()):
         calls.append(spec.name)
         return Reply(text="ok")
 
