@@ -467,7 +467,7 @@ class ShardedTutorBot(TutorBot, discord.AutoShardedClient):
 def create_bot(settings: Settings, services: Services | None = None) -> TutorBot:
     """The bot ``settings`` ask for: one connection, or sharded when ``TUTOR_SHARDS`` is set."""
     cls = ShardedTutorBot if settings.sharded else TutorBot
-    return cls(settings, services=services)
+    return cls(settings, services)
 
 
 def channel_ref(value: Any) -> Any:
