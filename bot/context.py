@@ -49,6 +49,7 @@ class Caller:
     display_name: str = ""
     is_trusted: bool = False  # may change the server's notes (Discord: Manage Server or the trusted role)
     frontend: str = CONSOLE
+    channel_id: int | None = None  # Discord: the channel the command ran in (e.g. where to post daily)
 
     @classmethod
     def local(cls) -> "Caller":

@@ -55,6 +55,7 @@ class Action:
     command: str
     payload: str
     style: str = "secondary"  # primary | secondary | success | danger
+    key: str = ""  # a one-letter shortcut for terminals ("h" for a hint); keyed actions are not answers
 
 
 @dataclass(frozen=True)

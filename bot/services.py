@@ -7,6 +7,8 @@ eagerly via :meth:`Services.warm_up` when a bot starts), never per command.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -31,6 +33,7 @@ class Services:
         self._lock = threading.Lock()
         self._chat_store: Store | None = None
         self._chat_store_lock = threading.Lock()
+        self.clock: Callable[[], float] = time.time  # Unix time for schedules (tests move it, never sleep)
 
     @property
     def articles_dir(self):

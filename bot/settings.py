@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     worker_processes: int = Field(default=0, ge=0, le=64, alias="TUTOR_WORKER_PROCESSES")
     cooldown_s: float = Field(default=2.0, ge=0, le=600, alias="TUTOR_COOLDOWN_S")
     heavy_cooldown_s: float = Field(default=10.0, ge=0, le=3600, alias="TUTOR_HEAVY_COOLDOWN_S")
+    daily_check_s: float = Field(default=60.0, ge=1, le=3600, alias="TUTOR_DAILY_CHECK_S")
     guild_max_heavy: int = Field(default=3, ge=1, le=100, alias="TUTOR_GUILD_MAX_HEAVY")
     max_queued_heavy: int = Field(default=50, ge=1, le=1000, alias="TUTOR_MAX_QUEUED_HEAVY")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.commands.registry import Option, command
@@ -55,7 +56,20 @@ async def ask_stream(services: Services, question: str, caller: Caller, history:
     async for edit in throttle_edits(events):
         if edit.final and edit.result is not None and edit.result.answer.abstained:
             await asyncio.to_thread(log_gap, services, caller.guild_id, question, edit.result.answer.best_score)
+        if edit.final and edit.reply is not None:
+            edit = replace(edit, reply=with_check(edit.reply))
         yield edit
+
+
+def with_check(reply: Reply, topic: str | None = None) -> Reply:
+    """The reply plus a "Quiz me on this" button: one bank question on a cited section (else the
+    cited topic, or ``topic`` for an article). Abstentions and small talk get none."""
+    from bot.commands.learning_replies import check_action, check_action_for  # the learning loop loads on demand
+
+    if isinstance(reply.data, dict) and reply.data.get("abstained"):
+        return reply
+    action = check_action(topic) if topic else check_action_for(reply.sources)
+    return reply if action is None else replace(reply, actions=(*reply.actions, action))
 
 
 @command("ask", "Ask a concept question; answered from our articles, with sources", QUESTION, LEVEL,
@@ -71,7 +85,8 @@ def ask(services: Services, question: str, caller: Caller, history: Sequence[Tur
     result = services.answer_backend.answer(question, history, guild_id=caller.guild_id, level=level)
     if result.abstained:
         log_gap(services, caller.guild_id, question, result.answer.best_score)
-    return result_reply(result)
+        return result_reply(result)
+    return with_check(result_reply(result))
 
 
 @command(
@@ -111,7 +126,7 @@ def explain(services: Services, topic: str) -> Reply:
     article = resolve_topic(services.articles, topic)
     demos = ", ".join(f"`{t}`" for t in article.tools) or "none"
     prereqs = ", ".join(article.prereqs) or "none"
-    return Reply(
+    return with_check(Reply(
         text=article.body,
         title=article.title,
         sources=(Source(article.slug, article.title, ""),),
@@ -125,7 +140,7 @@ def explain(services: Services, topic: str) -> Reply:
             "markdown": article.body,
         },
         extra={"footer": f"Prerequisites: {prereqs} · Demos: {demos}"},
-    )
+    ), topic=article.slug)
 
 
 @command("roadmap", "The study path: the 4-part training roadmap, then the other topics, and your progress",

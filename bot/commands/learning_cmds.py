@@ -1,8 +1,10 @@
-"""The learning loop: /quiz, /review, /progress, /leaderboard, /forget-me and the answer buttons.
+"""The learning loop: /quiz, /review, /next, /progress, /leaderboard, /forget-me and the buttons.
 
-Answer buttons are :class:`~bot.reply.Action` s that run the hidden command ``action quiz`` with
-the payload ``q:<session_id>:<index>:<choice>``; its feedback is ephemeral and carries the next
-question. State lives in ``<data_dir>/learning.db`` (see :mod:`bot.learning.store`).
+Buttons are :class:`~bot.reply.Action` s that run hidden commands: ``action quiz`` with the
+payload ``q:<session_id>:<index>:<choice>`` (an answer; its feedback is ephemeral and carries the
+next question), ``action hint`` with ``h:<session_id>:<index>`` (the hint, then the passage) and
+``action checkme`` with ``c:<topic>[:<sections>]`` ("Quiz me on this" under an answer or an
+article). State lives in ``<data_dir>/learning.db`` (see :mod:`bot.learning.store`).
 """
 
 from __future__ import annotations
@@ -13,12 +15,16 @@ import time
 from typing import TYPE_CHECKING
 
 from bot.commands.learning_replies import (
-    ACTION_COMMAND, TopicInfo, feedback_reply, progress_summary, question_reply, topic_line,
+    ACTION_COMMAND, CHECK_COMMAND, HINT_COMMAND, TopicInfo, feedback_reply, hint_reply, misconception_lines,
+    progress_summary, question_reply, topic_line,
 )
-from bot.commands.registry import ACTION_PREFIX, Option, command
-from bot.context import Caller
+from bot.commands.registry import ACTION_PREFIX, Option, all_commands, command
+from bot.context import CONSOLE, Caller
+from bot.learning.next_step import DONE, NEW, REVIEW, WEAK, NextStep, compute_next_step
 from bot.learning.progress import compute_progress, week_start
-from bot.learning.quiz import DEFAULT_QUESTIONS, MAX_QUESTIONS, MIN_QUESTIONS, start_quiz, start_review
+from bot.learning.quiz import (
+    DEFAULT_QUESTIONS, MAX_QUESTIONS, MIN_QUESTIONS, start_check, start_quiz, start_review,
+)
 from bot.learning.scheduler import describe_interval
 from bot.learning.store import store_for
 from bot.reply import Image, Reply, Table
@@ -102,18 +108,79 @@ def review(services: Services, caller: Caller) -> Reply:
 def progress(services: Services, caller: Caller) -> Reply:
     from bot.learning.charts import render_progress
 
-    result = compute_progress(store_for(services), caller.user_id, services.articles)
+    store = store_for(services)
+    result = compute_progress(store, caller.user_id, services.articles)
+    mistakes = store.misconceptions(caller.user_id)
     lines = [f"**{progress_summary(result)}** · {result.correct_total} of {result.answered_total} answers correct", ""]
     lines += [topic_line(t) for t in result.topics]
+    if mistakes:
+        lines += ["", *misconception_lines(mistakes, _topics(services))]
     nxt = result.next_topic
     if result.answered_total == 0:
         lines += ["", f"No answers yet: start with `/quiz {nxt.slug if nxt else ''}`."]
     elif nxt is not None:
-        lines += ["", f"Next up: `/quiz {nxt.slug}`" + (" · reviews waiting: `/review`" if result.due_total else "")]
+        lines += ["", f"Next up: `/quiz {nxt.slug}`" + (" · reviews waiting: `/review`" if result.due_total else "")
+                  + " · `/next` for the one best step"]
     png = render_progress(result, caller.display_name)
+    data = result.to_dict()
+    data["misconceptions"] = [{"question_id": m.question_id, "topic": m.topic, "section": m.section,
+                               "choice": m.choice, "why_wrong": m.why_wrong, "times": m.times} for m in mistakes]
     return Reply(text="\n".join(lines), title="Your progress", ephemeral=True,
                  images=(Image("progress.png", png, "Learned share per topic and answers per day"),),
-                 data=result.to_dict())
+                 data=data)
+
+
+def demo_usage(tool: str, frontend: str = CONSOLE) -> str | None:
+    """How a student runs the demo ``tool`` on ``frontend`` ("/plot gradient-flow"), from the registry."""
+    spec = next((s for s in all_commands().values() if s.cli == f"demo {tool}" and not s.hidden), None)
+    return f"/{spec.name_on(frontend)}" if spec is not None else None
+
+
+def _duration(days: float) -> str:
+    """FSRS stability in words: '40 minutes', '5 hours', '3 days'."""
+    hours = days * 24
+    if hours < 1:
+        minutes = max(1, round(hours * 60))
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    if hours < 36:
+        return f"{round(hours)} hour{'s' if round(hours) != 1 else ''}"
+    return f"{round(days)} days"
+
+
+def next_step_text(step: NextStep, frontend: str) -> list[str]:
+    """The step in words: what to do, why, which section to read and which demo shows it."""
+    if step.kind == DONE:
+        when = (f" Your next review is due {describe_interval(step.next_due - time.time())}."
+                if step.next_due else "")
+        return [f"🎉 Every topic with a quiz is mastered and nothing is due.{when} Keep it fresh with `/review` "
+                "when reviews come up, or browse `/roadmap`."]
+    if step.kind == REVIEW:
+        lines = [f"**Review {step.due} question{'s' if step.due != 1 else ''} that {'are' if step.due != 1 else 'is'} "
+                 f"due:** `/review`.", "Reviews come first: FSRS scheduled them for right before you are likely to "
+                 "forget, so they hold what you learned with the least effort."]
+    elif step.kind == WEAK:
+        lines = [f"**Strengthen {step.title}:** `/quiz {step.topic}`.",
+                 "It is the weakest topic you have started: by FSRS's estimate you stay 90% likely to recall "
+                 f"its answers for only about {_duration(step.stability_days or 0.0)}."]
+    else:
+        lines = [f"**Start {step.title}:** `/explain {step.topic}`, then `/quiz {step.topic}`.",
+                 "It is the next topic on your roadmap that you have not studied yet."]
+    if step.section:
+        lines.append(f"📖 Read: *{step.title}* — section “{step.section}” (`/explain {step.topic}`).")
+    demo = next((u for u in (demo_usage(t, frontend) for t in step.tools) if u), None)
+    if demo:
+        lines.append(f"🧪 See it: `{demo}` shows it on real numbers.")
+    return lines
+
+
+@command("next", "The one best next step: due reviews, then your weakest topic, then the next new one",
+         example="/next", wants_caller=True)
+def next_step(services: Services, caller: Caller) -> Reply:
+    step = compute_next_step(store_for(services), caller.user_id, services.articles)
+    titles = {REVIEW: "Next: your reviews", WEAK: "Next: strengthen a topic", NEW: "Next: a new topic",
+              DONE: "All caught up"}
+    return Reply(text="\n".join(next_step_text(step, caller.frontend)), title=titles[step.kind], ephemeral=True,
+                 data=step.to_dict())
 
 
 @command("leaderboard", "This week's quiz leaderboard for this server (correct answers)", example="/leaderboard",
@@ -161,14 +228,17 @@ def forget_me(services: Services, caller: Caller, confirm: bool = False) -> Repl
     if not confirm:
         counts = store.user_row_counts(caller.user_id)
         return Reply(
-            text=(f"This deletes all your learning data: {counts['answers']} answers, {counts['cards']} review cards "
-                  f"and {counts['sessions']} quiz sessions, and removes you from every leaderboard. It cannot be "
-                  "undone. To go ahead, run `/forget-me confirm:true`."),
+            text=(f"This deletes all your learning data: {counts['answers']} answers, {counts['cards']} review cards, "
+                  f"{counts['sessions']} quiz sessions, {counts.get('misconceptions', 0)} noted misconceptions and "
+                  f"{counts.get('daily_responses', 0)} question-of-the-day answers, and removes you from every "
+                  "leaderboard. It cannot be undone. To go ahead, run `/forget-me confirm:true`."),
             title="Forget me?", ephemeral=True, data={"deleted": False, "would_delete": counts})
     counts = store.forget_user(caller.user_id)
     bot_counts = _forget_bot_records(services, caller.user_id)
-    return Reply(text=(f"Done: deleted {counts['answers']} answers, {counts['cards']} review cards and "
-                       f"{counts['sessions']} quiz sessions, plus {bot_counts['answers']} saved /ask answers, "
+    return Reply(text=(f"Done: deleted {counts['answers']} answers, {counts['cards']} review cards, "
+                       f"{counts['sessions']} quiz sessions, {counts.get('misconceptions', 0)} noted misconceptions "
+                       f"and {counts.get('daily_responses', 0)} question-of-the-day answers, plus "
+                       f"{bot_counts['answers']} saved /ask answers, "
                        f"{bot_counts['votes']} votes and {bot_counts['usage']} usage records. Nothing about you "
                        "is left."),
                  title="Forgotten", ephemeral=True, data={"deleted": True, "counts": counts, "bot_records": bot_counts})
@@ -186,3 +256,20 @@ def _forget_bot_records(services: Services, user_id: int) -> dict[str, int]:
          hidden=True, wants_caller=True)
 def answer_button(services: Services, caller: Caller, payload: str) -> Reply:
     return feedback_reply(store_for(services), caller, payload, _topics(services))
+
+
+@command(f"{ACTION_PREFIX}{HINT_COMMAND}", "Show a hint, then the passage, for a quiz question (button)",
+         Option("payload", "h:<session>:<index>", required=True, max_length=80),
+         hidden=True, wants_caller=True)
+def hint_button(services: Services, caller: Caller, payload: str) -> Reply:
+    return hint_reply(store_for(services), caller, payload, _topics(services))
+
+
+@command(f"{ACTION_PREFIX}{CHECK_COMMAND}", "Quiz me on this: one question on what you just read (button)",
+         Option("payload", "c:<topic>[:<sections>]", required=True, max_length=80),
+         hidden=True, wants_caller=True)
+def check_button(services: Services, caller: Caller, payload: str) -> Reply:
+    session = start_check(store_for(services), caller, payload)
+    reply = question_reply(session, _topics(services), "Check yourself on what you just read:")
+    return Reply(text=reply.text, title=reply.title, actions=reply.actions, ephemeral=True,
+                 data={**reply.data, "session": session.id, "topic": session.topic})

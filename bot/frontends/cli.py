@@ -141,6 +141,12 @@ def roadmap(as_json: JsonFlag = False) -> None:
     show_reply(invoke("roadmap", Services(), {}), as_json)
 
 
+@app.command("next")
+def next_step(as_json: JsonFlag = False) -> None:
+    """The one best next step: due reviews, then your weakest topic, then the next new one."""
+    show_reply(invoke("next", Services(), {}), as_json)
+
+
 @index_app.command("build")
 def index_build() -> None:
     """(Re)build the index from knowledge/articles (atomic; the old one stays live until done)."""

@@ -41,4 +41,4 @@ def show_reply(reply: Reply, as_json: bool, out: Path | None = None, save: bool 
             data = {**data, "images": [str(p) for p in paths]}
         emit_json(data)
     else:
-        render(stdout, reply, paths)
+        render(stdout, reply, paths, show_actions=False)  # one shot: nobody reads a choice afterwards

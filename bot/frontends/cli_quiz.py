@@ -3,9 +3,10 @@
 The questions come from ``/quiz`` (or ``/review`` with ``--review``); each answer presses the
 matching answer button (:func:`bot.commands.registry.run_action`), so grading, FSRS scheduling
 and storage are exactly the chat bot's. Answers are read one per line (``A``-``D`` or ``1``-``4``;
-``q`` quits), from the keyboard or from a pipe::
+``h`` presses the hint button, a second ``h`` shows the passage; ``q`` quits), from the keyboard
+or from a pipe::
 
-    printf 'a\\nc\\nb\\n' | tutor quiz relu --count 3
+    printf 'a\\nh\\nc\\nb\\n' | tutor quiz relu --count 3
 
 Wire it into the CLI with ``register(app)``.
 """
@@ -62,35 +63,42 @@ def run_quiz(services: Services, topic: str | None = None, count: int = 5, revie
         reply = invoke("review", services, {}, caller)
     else:
         reply = invoke("quiz", services, {"topic": topic, "count": count}, caller)
-    render(console, reply)
-    answered = correct = 0
+    render(console, reply, show_actions=False)
+    answered = correct = hints = 0
     bad_inputs = 0
     while reply.actions:
-        letters = "/".join(chr(ord("A") + i) for i in range(len(reply.actions)))
-        line = _read_line(stdin, console, f"your answer ({letters}, q to quit): ", interactive)
+        answers = [a for a in reply.actions if not a.key]  # keyed actions (the hint) are not options
+        keyed = {a.key: a for a in reply.actions if a.key}
+        letters = "/".join(chr(ord("A") + i) for i in range(len(answers)))
+        extra = "".join(f", {k} for {a.label.split(' ', 1)[-1].lower()}" for k, a in keyed.items())
+        line = _read_line(stdin, console, f"your answer ({letters}{extra}, q to quit): ", interactive)
         if line is None or line.strip().lower() in QUIT_WORDS:
             console.print("stopped: your answers so far are saved.", style="dim")
             break
         if not interactive:
             console.print(f"[dim]> {line.strip()}[/]", highlight=False)
-        index = _choice_index(line, len(reply.actions))
-        if index is None:
+        token = line.strip().lower()
+        index = _choice_index(line, len(answers)) if token not in keyed else None
+        if token not in keyed and index is None:
             bad_inputs += 1
-            console.print(f"answer with one of {letters} (or 1-{len(reply.actions)}); q quits", style="yellow")
+            console.print(f"answer with one of {letters} (or 1-{len(answers)}){extra}; q quits", style="yellow")
             if bad_inputs >= MAX_BAD_INPUTS:
                 console.print("too many unrecognised answers; stopping", style="yellow")
                 break
             continue
-        action = reply.actions[index]
+        action = keyed[token] if token in keyed else answers[index]  # type: ignore[index]
         try:
             reply = run_action(action.command, action.payload, services, caller)
         except UserInputError as err:  # e.g. the session expired while the terminal sat idle
             console.print(f"[bold red]error:[/] {err}", highlight=False)
             break
-        answered += 1
-        correct += bool(isinstance(reply.data, dict) and reply.data.get("answer", {}).get("correct"))
-        render(console, reply)  # the feedback, then the next question and its options
-    return {"answered": answered, "correct": correct}
+        if token in keyed:
+            hints += 1
+        else:
+            answered += 1
+            correct += bool(isinstance(reply.data, dict) and reply.data.get("answer", {}).get("correct"))
+        render(console, reply, show_actions=False)  # a hint, or the feedback and the next question
+    return {"answered": answered, "correct": correct, "hints": hints}
 
 
 def register(app: typer.Typer) -> None:

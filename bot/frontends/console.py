@@ -94,9 +94,17 @@ def handle_line(services: Services, line: str, conversation: Conversation | None
         return Reply.error(f"something went wrong on our side (error id {error_id}); it has been logged")
 
 
+def chosen_action(actions: tuple[Action, ...], line: str) -> Action | None:
+    """The button a typed line presses: its number, or its key (``h`` for a hint)."""
+    if line.isdigit() and 1 <= int(line) <= len(actions):
+        return actions[int(line) - 1]
+    return next((a for a in actions if a.key and a.key == line.lower()), None)
+
+
 def press(services: Services, actions: tuple[Action, ...], line: str) -> Reply:
-    """A number typed after a reply with buttons presses that button (console has no buttons)."""
-    action = actions[int(line) - 1]
+    """A number (or a key) typed after a reply with buttons presses that button (console has no buttons)."""
+    action = chosen_action(actions, line)
+    assert action is not None
     try:
         return run_action(action.command, action.payload, services, Caller.local())
     except UserInputError as err:
@@ -126,7 +134,7 @@ def run_console(services: Services, stdin=None, console: Console | None = None) 
             break
         if not interactive:
             console.print(f"[dim]{PROMPT}{line}[/]", markup=True, highlight=False)
-        if line.isdigit() and 1 <= int(line) <= len(actions):
+        if chosen_action(actions, line) is not None:
             reply = press(services, actions, line)
         else:
             reply = handle_line(services, line, conversation)

@@ -15,12 +15,15 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Literal
 
 import aiohttp
 import discord
 from discord import app_commands
+from discord.ext import tasks
+
+from bot.commands.daily_cmds import DailyMessage, due_daily_messages
 
 from bot.commands.registry import (
     CommandSpec, Option, all_commands, bind, call_handler, free_text_command, require_trusted,
@@ -83,9 +86,11 @@ def message_text(message: discord.Message) -> str:
 
 class TutorBot(discord.Client):
     """The bot on one gateway connection; :func:`create_bot` picks :class:`ShardedTutorBot` when
-    ``TUTOR_SHARDS`` is set."""
+    ``TUTOR_SHARDS`` is set. ``clock``: Unix time for the question of the day (tests move it
+    instead of waiting)."""
 
-    def __init__(self, settings: Settings, services: Services | None = None) -> None:
+    def __init__(self, settings: Settings, services: Services | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         # A text bot: no voice, so no "PyNaCl/davey not installed" warnings at every start.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         intents = discord.Intents.default()
@@ -115,6 +120,9 @@ class TutorBot(discord.Client):
                 if spec.server_only:
                     menu.allowed_contexts, menu.allowed_installs = SERVER_CONTEXTS, SERVER_INSTALLS
                 self.tree.add_command(menu)
+        self.clock = self.services.clock = clock  # the commands' schedules see the same time
+        self.daily_task = tasks.loop(seconds=settings.daily_check_s)(self.post_daily_questions)
+        self.daily_task.before_loop(self.wait_until_ready)
 
     @staticmethod
     def client_options(settings: Settings) -> dict[str, Any]:
@@ -124,6 +132,7 @@ class TutorBot(discord.Client):
     # ----------------------------------------------------------------- lifecycle
     async def setup_hook(self) -> None:
         self.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.daily_task.start()  # its first check runs once the bot is ready
         await asyncio.to_thread(self.services.warm_up)  # model + index loaded before the first question
         self.runner.warm_pool()
         if self.settings.dev_guild_id:
@@ -136,6 +145,7 @@ class TutorBot(discord.Client):
         log.info("logged in as %s (%s) in %d guilds", self.user, getattr(self.user, "id", "?"), len(self.guilds))
 
     async def close(self) -> None:
+        self.daily_task.cancel()
         if self._inflight:
             log.info("waiting up to %.0f s for %d in-flight commands", SHUTDOWN_GRACE_S, len(self._inflight))
             _, pending = await asyncio.wait(set(self._inflight), timeout=SHUTDOWN_GRACE_S)
@@ -159,7 +169,36 @@ class TutorBot(discord.Client):
                 trusted = True
         return Caller(interaction.user.id, notes_scope(interaction.guild_id if installed else None,
                                                        interaction.user.id),
-                      interaction.user.display_name, trusted, DISCORD)
+                      interaction.user.display_name, trusted, DISCORD, interaction.channel_id)
+
+    # ----------------------------------------------------------------- question of the day
+    async def post_daily_questions(self) -> int:
+        """Post every question of the day that is due (each is claimed in the database first, so
+        this is safe to run on any schedule and never posts one twice); returns how many were sent."""
+        try:
+            due = await asyncio.to_thread(due_daily_messages, self.services, self.clock())
+        except Exception:
+            log.exception("question of the day: could not check what is due")
+            return 0
+        sent = 0
+        for message in due:
+            sent += await self._post_daily(message)
+        return sent
+
+    async def _post_daily(self, message: DailyMessage) -> int:
+        try:
+            channel = self.get_channel(message.channel_id) or await self.fetch_channel(message.channel_id)
+            if getattr(getattr(channel, "guild", None), "id", None) != message.guild_id:
+                log.warning("question of the day: channel %s is not in guild %s; not posted",
+                            message.channel_id, message.guild_id)
+                return 0
+            rendered = render_reply(message.reply)
+            await channel.send(embed=rendered.first, view=reply_view(None, message.reply.actions),  # type: ignore[union-attr]
+                               allowed_mentions=NO_MENTIONS)
+            return 1
+        except discord.HTTPException as err:  # deleted channel, missing permission: that day is lost
+            log.warning("question of the day for guild %s not posted: %s", message.guild_id, err)
+            return 0
 
     # ----------------------------------------------------------------- slash commands
     async def dispatch_command(self, interaction: discord.Interaction, spec: CommandSpec, raw: dict[str, Any]) -> None:
@@ -358,8 +397,8 @@ class TutorBot(discord.Client):
             return
         rendered = render_reply(reply, interaction.filesize_limit)
         view = await self._buttons_for(reply, reply.title, interaction.user.id, interaction.guild_id, offer_thread)
-        if view is None and len(rendered.pages) > 1:
-            view = PagerView(rendered.pages, owner_id=interaction.user.id)
+        if len(rendered.pages) > 1 and (view is None or not reply.answer_id):
+            view = PagerView(rendered.pages, owner_id=interaction.user.id, actions=reply.actions)
         kwargs: dict[str, Any] = {"embed": rendered.first, "allowed_mentions": NO_MENTIONS}
         if view is not None:
             kwargs["view"] = view

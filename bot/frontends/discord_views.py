@@ -92,14 +92,29 @@ class PagerView(TutorView):
     """◀ ▶ buttons over pre-rendered embeds (not persistent: pages live in memory).
 
     Only the person who ran the command pages their reply; anyone else who clicks gets their own
-    ephemeral copy, opened at the page they asked for."""
+    ephemeral copy, opened at the page they asked for. ``actions``: the reply's own persistent
+    buttons (an article's "Quiz me on this"), shown next to the pager and kept when it times out;
+    they are dynamic items, dispatched by the client for anyone (never through this view's owner check)."""
 
     def __init__(self, pages: list[discord.Embed], owner_id: int | None = None, index: int = 0,
-                 timeout: float | None = None) -> None:
+                 timeout: float | None = None, actions: tuple[Action, ...] = ()) -> None:
         super().__init__(timeout=PAGER_TIMEOUT_S if timeout is None else timeout, owner_id=owner_id)
         self.pages = pages
         self.index = max(0, min(index, len(pages) - 1))
+        self.actions = actions[:23]
+        for action in self.actions:
+            self.add_item(ActionButton(action.command, action.payload, action.label, action.style))
         self._sync()
+
+    async def on_timeout(self) -> None:
+        """Only the pager goes; the reply's own (persistent) buttons stay."""
+        if not self.actions or self.interaction is None:
+            await super().on_timeout()
+            return
+        try:
+            await self.interaction.edit_original_response(view=reply_view(None, self.actions))
+        except discord.HTTPException as err:
+            log.info("could not drop the pager of a timed-out reply: %s", err)
 
     def _sync(self) -> None:
         self.previous.disabled = self.index == 0
@@ -111,7 +126,8 @@ class PagerView(TutorView):
 
     async def on_foreign(self, interaction: discord.Interaction) -> None:
         target = self._target((interaction.data or {}).get("custom_id"))  # type: ignore[union-attr]
-        copy = PagerView(self.pages, owner_id=interaction.user.id, index=target, timeout=self.timeout)
+        copy = PagerView(self.pages, owner_id=interaction.user.id, index=target, timeout=self.timeout,
+                         actions=self.actions)
         await interaction.response.send_message(embed=self.pages[target], view=copy, ephemeral=True,
                                                 allowed_mentions=NO_MENTIONS)
         copy.bind(interaction)

@@ -40,7 +40,9 @@ def chat_markdown(text: str) -> str:
     return "\n".join(out)
 
 
-def render(console: Console, reply: Reply, image_paths: list[Path] | None = None) -> None:
+def render(console: Console, reply: Reply, image_paths: list[Path] | None = None, show_actions: bool = True) -> None:
+    """``show_actions``: list the reply's buttons as numbered choices (the console and ``tutor
+    quiz`` read the next line; one-shot CLI commands cannot, so they leave them out)."""
     if reply.is_error:
         console.print(f"[bold red]error:[/] {reply.text}", markup=True, highlight=False)
         return
@@ -57,10 +59,11 @@ def render(console: Console, reply: Reply, image_paths: list[Path] | None = None
         console.print("[bold]Sources[/]")
         for i, src in enumerate(reply.sources, 1):
             console.print(f"  [{i}] {src.label()}  ({src.topic})", markup=False, highlight=False)
-    if reply.actions:
-        choices = "   ".join(f"[{i}] {a.label}" for i, a in enumerate(reply.actions, 1))
+    if reply.actions and show_actions:
+        choices = "   ".join(f"[{a.key or i}] {a.label}" for i, a in enumerate(reply.actions, 1))
         console.print(choices, markup=False, highlight=False)
-        console.print("type a number to choose", style="dim")
+        keys = "".join(f" or {a.key}" for a in reply.actions if a.key)
+        console.print(f"type a number{keys} to choose", style="dim")
     footer = reply.extra.get("footer")
     if footer:
         console.print(footer, style="dim", markup=False)

@@ -51,10 +51,25 @@ class CardState:
         return self.state in LEARNED_STATES
 
 
-def rating_for(correct: bool, elapsed_s: float, question_type: str = "choice") -> Rating:
-    """The FSRS rating of one answer."""
+HINT_STEPS = 2
+"""Hint steps on one question: 1 the authored hint, 2 also the passage the question tests."""
+
+
+def rating_for(correct: bool, elapsed_s: float, question_type: str = "choice", hints: int = 0) -> Rating:
+    """The FSRS rating of one answer.
+
+    Help lowers it: a right answer after the hint is at best **Hard** (FSRS's "recalled, with
+    serious difficulty"): the student still retrieved the answer, but with a nudge, so the card
+    should come back sooner than an unaided Good and grow its stability less. A right answer after
+    reading the passage itself is **Again**: the answer was read, not recalled, so FSRS treats the
+    card as not yet known and brings it back within minutes (a lapse if it was learned).
+    """
     if not correct:
         return Rating.Again
+    if hints >= HINT_STEPS:
+        return Rating.Again
+    if hints >= 1:
+        return Rating.Hard
     if not math.isfinite(elapsed_s) or elapsed_s < 0 or elapsed_s > IDLE_AFTER_S:
         return Rating.Good
     if elapsed_s <= FAST_ANSWER_S.get(question_type, FAST_ANSWER_S["choice"]):

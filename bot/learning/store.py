@@ -1,4 +1,5 @@
-"""SQLite state of the learning loop: users, quiz sessions, answers and FSRS cards.
+"""SQLite state of the learning loop: users, quiz sessions, answers, FSRS cards, the misconceptions
+a student has shown, and each server's question of the day.
 
 One file, ``<data_dir>/learning.db``, in WAL mode with foreign keys on and ``synchronous=FULL``:
 an answer is acknowledged only after its transaction is on disk, so neither a killed process nor
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.learning.scheduler import CardState, rating_for, review
+from bot.learning.scheduler import HINT_STEPS, CardState, rating_for, review
 from tools.errors import UserInputError
 from tools.migrations import load_migrations, open_database, schema_version
 
@@ -67,6 +68,7 @@ class Session:
     shown_at: float  # when the current question was shown (answer time starts here)
     finished: float | None
     questions: tuple[dict[str, Any], ...] = ()  # filled by get_session / create_session only
+    hints: int = 0  # hint steps taken on the current question (see scheduler.HINT_STEPS)
 
     def expired(self, now: float) -> bool:
         return now - self.created > SESSION_TTL_S
@@ -83,6 +85,52 @@ class GradedAnswer:
     rating: int
     elapsed_s: float
     card: CardState
+    hints: int = 0  # hint steps taken before answering
+    misconception: str = ""  # the why_wrong of the chosen option (a wrong answer), now on record
+    cleared: int = 0  # misconceptions on this question that this right answer cleared
+
+
+@dataclass(frozen=True)
+class Misconception:
+    question_id: str
+    topic: str
+    section: str
+    choice: str
+    why_wrong: str
+    first_shown: float
+    last_shown: float
+    times: int
+
+
+@dataclass(frozen=True)
+class DailySchedule:
+    guild_id: int
+    channel_id: int
+    time_utc: str  # "HH:MM"
+    last_date: str | None  # the last UTC date handled (posted or skipped)
+
+
+@dataclass(frozen=True)
+class DailyPost:
+    id: str
+    guild_id: int
+    channel_id: int
+    day: str
+    question: dict[str, Any]
+    posted: float
+
+
+@dataclass(frozen=True)
+class DailyAnswer:
+    post: DailyPost
+    choice: int
+    correct: bool
+    rating: int
+    card: CardState | None  # None when this user had already answered (nothing re-graded)
+    hints: int
+    misconception: str = ""
+    cleared: int = 0
+    already: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,12 +140,19 @@ class CardRow:
     card: CardState
 
 
-_SESSION_COLUMNS = "id, user_id, guild_id, kind, topic, total, position, correct, created, shown_at, finished"
+_SESSION_COLUMNS = "id, user_id, guild_id, kind, topic, total, position, correct, created, shown_at, finished, hints"
 
 
 def _session(row: tuple[Any, ...], questions: tuple[dict[str, Any], ...] = ()) -> Session:
     return Session(row[0], int(row[1]), row[2], row[3], row[4], int(row[5]), int(row[6]), int(row[7]),
-                   float(row[8]), float(row[9]), row[10], questions)
+                   float(row[8]), float(row[9]), row[10], questions, int(row[11] or 0))
+
+
+def _daily_post(row: tuple[Any, ...]) -> DailyPost:
+    return DailyPost(row[0], int(row[1]), int(row[2]), row[3], json.loads(row[4]), float(row[5]))
+
+
+_DAILY_POST_COLUMNS = "id, guild_id, channel_id, day, question, posted"
 
 
 def _card(row: tuple[Any, ...]) -> CardState:
@@ -238,7 +293,7 @@ class LearningStore:
             if prune:  # old sessions (long expired) go; their answers keep session_id NULL
                 db.execute("DELETE FROM sessions WHERE created < ?", (now - SESSION_KEEP_S,))
             self._touch_user(db, user_id, display_name, now)
-            db.execute(f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, ?, NULL)",
+            db.execute(f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, 0, 0, ?, ?, NULL, 0)",
                        (session_id, user_id, guild_id, kind, topic, len(questions), now, now))
             db.executemany("INSERT INTO session_questions VALUES (?, ?, ?)", rows)
 
@@ -255,52 +310,86 @@ class LearningStore:
                                          "ORDER BY position", (session_id,)).fetchall()
         return _session(row, tuple(json.loads(q) for (q,) in questions))
 
+    @staticmethod
+    def _current(db: sqlite3.Connection, session_id: str, position: int, user_id: int,
+                 at: float) -> tuple[Session, dict[str, Any]]:
+        """The live session and its question at ``position``, or :class:`QuizExpired` / :class:`NotYourQuiz`."""
+        row = db.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            raise QuizExpired()
+        session = _session(row)
+        if session.user_id != user_id:
+            raise NotYourQuiz()
+        if session.finished is not None or session.position != position or session.expired(at):
+            raise QuizExpired()
+        asked = db.execute("SELECT question FROM session_questions WHERE session_id = ? AND position = ?",
+                           (session_id, position)).fetchone()
+        if asked is None:
+            raise QuizExpired()
+        return session, json.loads(asked[0])
+
+    def _apply_answer(self, db: sqlite3.Connection, user_id: int, display_name: str, guild_id: int | None,
+                      question: dict[str, Any], choice: int, at: float, elapsed: float, hints: int,
+                      session_id: str | None = None, position: int | None = None
+                      ) -> tuple[bool, int, CardState, str, int]:
+        """Grade one answer and record it: FSRS card, answer row, misconceptions.
+
+        Returns (correct, rating, card, the misconception now on record or "", how many were cleared).
+        A wrong choice with a ``why_wrong`` is kept as a misconception of this student; a right answer
+        on the same question, given without reading the passage, clears every one recorded for it.
+        """
+        correct = choice == int(question["answer"])
+        rating = rating_for(correct, elapsed, question.get("type", "choice"), hints)
+        qid, topic = question["id"], question["topic"]
+        previous = db.execute("SELECT state, step, stability, difficulty, due, last_review, reps, lapses "
+                              "FROM cards WHERE user_id = ? AND question_id = ?", (user_id, qid)).fetchone()
+        card = review(_card(previous) if previous else None, rating, at, elapsed)
+        self._touch_user(db, user_id, display_name, at)
+        db.execute(
+            "INSERT INTO cards VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(user_id, question_id) DO UPDATE "
+            "SET topic = excluded.topic, state = excluded.state, step = excluded.step, "
+            "stability = excluded.stability, difficulty = excluded.difficulty, due = excluded.due, "
+            "last_review = excluded.last_review, reps = excluded.reps, lapses = excluded.lapses",
+            (user_id, qid, topic, card.state, card.step, card.stability, card.difficulty, card.due,
+             card.last_review, card.reps, card.lapses))
+        db.execute("INSERT INTO answers (user_id, guild_id, session_id, position, question_id, topic, correct, "
+                   "rating, elapsed_ms, answered, hints) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   (user_id, guild_id, session_id, position, qid, topic, int(correct), int(rating),
+                    int(elapsed * 1000), at, hints))
+        misconception, cleared = "", 0
+        why = list(question.get("why_wrong") or ())
+        if not correct and 0 <= choice < len(why) and why[choice]:
+            misconception = why[choice]
+            db.execute(
+                "INSERT INTO misconceptions VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1) "
+                "ON CONFLICT(user_id, question_id, choice) DO UPDATE SET last_shown = excluded.last_shown, "
+                "why_wrong = excluded.why_wrong, times = misconceptions.times + 1",
+                (user_id, qid, topic, question["section"], question["choices"][choice], misconception, at, at))
+        elif correct and hints < HINT_STEPS:
+            cleared = db.execute("DELETE FROM misconceptions WHERE user_id = ? AND question_id = ?",
+                                 (user_id, qid)).rowcount
+        return correct, int(rating), card, misconception, int(cleared)
+
     def record_answer(self, session_id: str, position: int, choice: int, user_id: int, display_name: str = "",
                       now: float | None = None) -> GradedAnswer:
         """Grade and store one answer atomically; raises :class:`QuizExpired` / :class:`NotYourQuiz`.
 
-        When this returns, the answer, the card and the session's new position are committed.
+        When this returns, the answer, the card, any misconception and the session's new position
+        are committed.
         """
 
         def write(db: sqlite3.Connection) -> GradedAnswer:
             at = time.time() if now is None else now
-            row = db.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)).fetchone()
-            if row is None:
-                raise QuizExpired()
-            session = _session(row)
-            if session.user_id != user_id:
-                raise NotYourQuiz()
-            if session.finished is not None or session.position != position or session.expired(at):
-                raise QuizExpired()
-            asked = db.execute("SELECT question FROM session_questions WHERE session_id = ? AND position = ?",
-                               (session_id, position)).fetchone()
-            if asked is None:
-                raise QuizExpired()
-            question = json.loads(asked[0])
+            session, question = self._current(db, session_id, position, user_id, at)
             if not 0 <= choice < len(question["choices"]):
                 raise QuizExpired()
-            correct = choice == int(question["answer"])
             elapsed = max(0.0, at - session.shown_at)
-            rating = rating_for(correct, elapsed, question.get("type", "choice"))
-            qid, topic = question["id"], question["topic"]
-            previous = db.execute("SELECT state, step, stability, difficulty, due, last_review, reps, lapses "
-                                  "FROM cards WHERE user_id = ? AND question_id = ?", (user_id, qid)).fetchone()
-            card = review(_card(previous) if previous else None, rating, at, elapsed)
-            self._touch_user(db, user_id, display_name, at)
-            db.execute(
-                "INSERT INTO cards VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(user_id, question_id) DO UPDATE "
-                "SET topic = excluded.topic, state = excluded.state, step = excluded.step, "
-                "stability = excluded.stability, difficulty = excluded.difficulty, due = excluded.due, "
-                "last_review = excluded.last_review, reps = excluded.reps, lapses = excluded.lapses",
-                (user_id, qid, topic, card.state, card.step, card.stability, card.difficulty, card.due,
-                 card.last_review, card.reps, card.lapses))
-            db.execute("INSERT INTO answers (user_id, guild_id, session_id, position, question_id, topic, correct, "
-                       "rating, elapsed_ms, answered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (user_id, session.guild_id, session_id, position, qid, topic, int(correct), int(rating),
-                        int(elapsed * 1000), at))
+            correct, rating, card, misconception, cleared = self._apply_answer(
+                db, user_id, display_name, session.guild_id, question, choice, at, elapsed, session.hints,
+                session_id, position)
             finished = at if position + 1 >= session.total else None
-            db.execute("UPDATE sessions SET position = ?, correct = correct + ?, shown_at = ?, finished = ? "
-                       "WHERE id = ?", (position + 1, int(correct), at, finished, session_id))
+            db.execute("UPDATE sessions SET position = ?, correct = correct + ?, shown_at = ?, finished = ?, "
+                       "hints = 0 WHERE id = ?", (position + 1, int(correct), at, finished, session_id))
             next_question = None
             if finished is None:
                 following = db.execute("SELECT question FROM session_questions WHERE session_id = ? AND position = ?",
@@ -308,7 +397,128 @@ class LearningStore:
                 next_question = json.loads(following[0]) if following else None
             after = Session(session.id, session.user_id, session.guild_id, session.kind, session.topic, session.total,
                             position + 1, session.correct + int(correct), session.created, at, finished)
-            return GradedAnswer(after, question, next_question, position, choice, correct, int(rating), elapsed, card)
+            return GradedAnswer(after, question, next_question, position, choice, correct, rating, elapsed, card,
+                                session.hints, misconception, cleared)
+
+        return self._submit(write)
+
+    def take_hint(self, session_id: str, position: int, user_id: int,
+                  now: float | None = None) -> tuple[Session, dict[str, Any], int]:
+        """One more hint step on the current question (at most :data:`HINT_STEPS`); returns the
+        session, the question and the step now reached. The answer will be graded with it."""
+
+        def write(db: sqlite3.Connection) -> tuple[Session, dict[str, Any], int]:
+            at = time.time() if now is None else now
+            session, question = self._current(db, session_id, position, user_id, at)
+            level = min(session.hints + 1, HINT_STEPS)
+            db.execute("UPDATE sessions SET hints = ? WHERE id = ?", (level, session_id))
+            return session, question, level
+
+        return self._submit(write)
+
+    # ------------------------------------------------------------------ misconceptions
+
+    def misconceptions(self, user_id: int, limit: int = 50) -> list[Misconception]:
+        """The misconceptions a student has shown and not yet corrected, most recent first."""
+        rows = self._read("SELECT question_id, topic, section, choice, why_wrong, first_shown, last_shown, times "
+                          "FROM misconceptions WHERE user_id = ? ORDER BY last_shown DESC LIMIT ?", (user_id, limit))
+        return [Misconception(r[0], r[1], r[2], r[3], r[4], float(r[5]), float(r[6]), int(r[7])) for r in rows]
+
+    # ------------------------------------------------------------------ question of the day
+
+    def set_daily(self, guild_id: int, channel_id: int, time_utc: str, last_date: str | None,
+                  now: float | None = None) -> DailySchedule:
+        """Set (or move) a server's question of the day. ``last_date``: the UTC date already
+        handled, so a time set after today's slot starts tomorrow."""
+        at = time.time() if now is None else now
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute("INSERT INTO daily_schedules VALUES (?, ?, ?, ?, ?) ON CONFLICT(guild_id) DO UPDATE SET "
+                       "channel_id = excluded.channel_id, time_utc = excluded.time_utc, "
+                       "last_date = excluded.last_date", (guild_id, channel_id, time_utc, last_date, at))
+
+        self._submit(write)
+        return DailySchedule(guild_id, channel_id, time_utc, last_date)
+
+    def clear_daily(self, guild_id: int) -> bool:
+        return bool(self._submit(lambda db: db.execute("DELETE FROM daily_schedules WHERE guild_id = ?",
+                                                      (guild_id,)).rowcount))
+
+    def daily_schedules(self) -> list[DailySchedule]:
+        rows = self._read("SELECT guild_id, channel_id, time_utc, last_date FROM daily_schedules ORDER BY guild_id")
+        return [DailySchedule(int(g), int(c), t, d) for g, c, t, d in rows]
+
+    def daily_schedule(self, guild_id: int) -> DailySchedule | None:
+        return next((s for s in self.daily_schedules() if s.guild_id == guild_id), None)
+
+    def claim_daily(self, guild_id: int, day: str) -> bool:
+        """Mark ``day`` handled for a server; True only for the one caller that changed it, so a
+        question is never posted twice for a day, not even by two processes or after a restart."""
+        return bool(self._submit(lambda db: db.execute(
+            "UPDATE daily_schedules SET last_date = ? WHERE guild_id = ? AND (last_date IS NULL OR last_date < ?)",
+            (day, guild_id, day)).rowcount))
+
+    def create_daily_post(self, post_id: str, guild_id: int, channel_id: int, day: str, question: dict[str, Any],
+                          now: float | None = None) -> DailyPost:
+        at = time.time() if now is None else now
+        self._submit(lambda db: db.execute(f"INSERT INTO daily_posts ({_DAILY_POST_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                                           (post_id, guild_id, channel_id, day,
+                                            json.dumps(question, ensure_ascii=False), at)))
+        return DailyPost(post_id, guild_id, channel_id, day, question, at)
+
+    def daily_posts(self, guild_id: int) -> list[DailyPost]:
+        rows = self._read(f"SELECT {_DAILY_POST_COLUMNS} FROM daily_posts WHERE guild_id = ? ORDER BY posted",
+                          (guild_id,))
+        return [_daily_post(r) for r in rows]
+
+    @staticmethod
+    def _daily(db: sqlite3.Connection, post_id: str) -> DailyPost:
+        row = db.execute(f"SELECT {_DAILY_POST_COLUMNS} FROM daily_posts WHERE id = ?", (post_id,)).fetchone()
+        if row is None:
+            raise QuizExpired("that question of the day is no longer available")
+        return _daily_post(row)
+
+    def daily_hint(self, post_id: str, user_id: int, display_name: str = "",
+                   now: float | None = None) -> tuple[DailyPost, int, bool]:
+        """One more hint step on a question of the day for one student; (post, step, answered already)."""
+
+        def write(db: sqlite3.Connection) -> tuple[DailyPost, int, bool]:
+            at = time.time() if now is None else now
+            post = self._daily(db, post_id)
+            row = db.execute("SELECT hints, choice FROM daily_responses WHERE post_id = ? AND user_id = ?",
+                             (post_id, user_id)).fetchone()
+            if row is not None and row[1] is not None:
+                return post, int(row[0]), True
+            level = min((int(row[0]) if row else 0) + 1, HINT_STEPS)
+            self._touch_user(db, user_id, display_name, at)
+            db.execute("INSERT INTO daily_responses (post_id, user_id, hints) VALUES (?, ?, ?) "
+                       "ON CONFLICT(post_id, user_id) DO UPDATE SET hints = excluded.hints", (post_id, user_id, level))
+            return post, level, False
+
+        return self._submit(write)
+
+    def record_daily_answer(self, post_id: str, choice: int, user_id: int, display_name: str = "",
+                            now: float | None = None) -> DailyAnswer:
+        """A student's one answer to a question of the day: graded and scheduled like any answer and
+        counted for the server's leaderboard; a second press only reports the first answer."""
+
+        def write(db: sqlite3.Connection) -> DailyAnswer:
+            at = time.time() if now is None else now
+            post = self._daily(db, post_id)
+            question = post.question
+            if not 0 <= choice < len(question["choices"]):
+                raise QuizExpired("that question of the day is no longer available")
+            row = db.execute("SELECT hints, choice, correct FROM daily_responses WHERE post_id = ? AND user_id = ?",
+                             (post_id, user_id)).fetchone()
+            hints = int(row[0]) if row else 0
+            if row is not None and row[1] is not None:
+                return DailyAnswer(post, int(row[1]), bool(row[2]), 0, None, hints, already=True)
+            correct, rating, card, misconception, cleared = self._apply_answer(
+                db, user_id, display_name, post.guild_id, question, choice, at, max(0.0, at - post.posted), hints)
+            db.execute("INSERT INTO daily_responses VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(post_id, user_id) DO UPDATE "
+                       "SET choice = excluded.choice, correct = excluded.correct, answered = excluded.answered",
+                       (post_id, user_id, hints, choice, int(correct), at))
+            return DailyAnswer(post, choice, correct, rating, card, hints, misconception, cleared)
 
         return self._submit(write)
 
@@ -376,21 +586,26 @@ class LearningStore:
 
     # ------------------------------------------------------------------ privacy
 
+    def _user_tables(self) -> list[str]:
+        """Every table with a ``user_id`` column except ``users`` (found, so new tables are covered)."""
+        with self._lock:
+            names = [r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            tables = [n for n in names if n != "users"
+                      and any(c[1] == "user_id" for c in self._db.execute(f"PRAGMA table_info({n})"))]
+        # answers first: their ON DELETE SET NULL would otherwise rewrite them before deleting them
+        return sorted(tables, key=lambda n: (n != "answers", n))
+
     def user_row_counts(self, user_id: int) -> dict[str, int]:
-        counts = {}
-        for table in ("sessions", "answers", "cards"):
-            counts[table] = int(self._read(f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (user_id,))[0][0])
-        return counts
+        return {table: int(self._read(f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (user_id,))[0][0])
+                for table in self._user_tables()}
 
     def forget_user(self, user_id: int) -> dict[str, int]:
-        """Delete every row about ``user_id``; returns how many of each were deleted."""
+        """Delete every row about ``user_id`` in every table that has one; returns how many of each."""
+        tables = self._user_tables()
 
         def write(db: sqlite3.Connection) -> dict[str, int]:
-            counts = {table: db.execute(f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (user_id,)).fetchone()[0]
-                      for table in ("sessions", "answers", "cards")}
-            # answers first: their ON DELETE SET NULL would otherwise rewrite them before deleting them
-            for table in ("answers", "cards", "sessions"):  # session_questions go with their sessions
-                db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+            counts = {table: db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,)).rowcount
+                      for table in tables}  # session_questions go with their sessions
             counts["users"] = db.execute("DELETE FROM users WHERE user_id = ?", (user_id,)).rowcount
             return {k: int(v) for k, v in counts.items()}
 

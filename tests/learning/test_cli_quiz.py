@@ -42,7 +42,7 @@ def test_end_of_input_or_q_stops_and_keeps_answers(learning_services):
 def test_review_mode_with_nothing_due(learning_services):
     console, out = _console()
     assert cli_quiz.run_quiz(learning_services, review=True, stdin=io.StringIO("a\n"), console=console) == \
-        {"answered": 0, "correct": 0}
+        {"answered": 0, "correct": 0, "hints": 0}
     assert "Nothing is due" in out.getvalue()
 
 

@@ -25,6 +25,11 @@ from tools.errors import UserInputError
 EXPIRED = "that question has expired, start a new /quiz"
 
 
+def _answers(reply):
+    """The answer buttons of a reply (the hint button follows them)."""
+    return [a for a in reply.actions if a.command == "quiz"]
+
+
 def _right(reply, store):
     """The payload of the right answer to the reply's current question (looked up in the store)."""
     question = reply.data["question"]
@@ -37,14 +42,14 @@ def test_quiz_flow_end_to_end_through_the_console(learning_services):
     reply = handle_line(services, "/quiz relu count:3")
     assert not reply.is_error, reply.text
     assert reply.title.startswith("Quiz: ReLU") and "question 1 of 3" in reply.title
-    assert len(reply.actions) == 4 and all(a.command == "quiz" for a in reply.actions)
-    assert all(a.payload.startswith(f"q:{reply.data['session']}:0:") for a in reply.actions)
+    assert len(_answers(reply)) == 4 and [a.command for a in reply.actions[4:]] == ["hint"]
+    assert all(a.payload.startswith(f"q:{reply.data['session']}:0:") for a in _answers(reply))
     store = store_for(services)
     sections = set()
     # answer right, wrong, right
     for step, pick_right in enumerate((True, False, True)):
         right = _right(reply, store)
-        payload = right if pick_right else next(a.payload for a in reply.actions if a.payload != right)
+        payload = right if pick_right else next(a.payload for a in _answers(reply) if a.payload != right)
         reply = run_action("quiz", payload, services)
         assert reply.ephemeral and not reply.is_error
         answer = reply.data["answer"]
@@ -54,7 +59,7 @@ def test_quiz_flow_end_to_end_through_the_console(learning_services):
         assert "/explain relu" in reply.text
         sections.add(source.section)
         if step < 2:
-            assert len(reply.actions) == 4 and f"question {step + 2} of 3" in reply.text
+            assert len(_answers(reply)) == 4 and f"question {step + 2} of 3" in reply.text
     assert reply.data["finished"] and not reply.actions
     assert "2 of 3 correct" in reply.text
     assert store.user_totals(0) == (3, 2)
@@ -83,7 +88,7 @@ def test_a_wrong_answer_comes_back_in_review(learning_services):
     caller = Caller(5, 11, "bo")
     reply = invoke("quiz", services, {"topic": "batch norm", "count": 1}, caller)  # aliases resolve
     store = store_for(services)
-    wrong = next(a.payload for a in reply.actions if a.payload != _right(reply, store))
+    wrong = next(a.payload for a in _answers(reply) if a.payload != _right(reply, store))
     run_action("quiz", wrong, services, caller)
     nothing = invoke("review", services, {}, caller)
     assert nothing.title == "Nothing to review" and "in 10 minutes" in nothing.text
@@ -125,7 +130,7 @@ def test_weekly_leaderboard_per_guild(learning_services):
         reply = invoke("quiz", services, {"topic": "focal-loss", "count": 2}, caller)
         for i in range(2):
             good = _right(reply, store)
-            pick = good if i < right else next(a.payload for a in reply.actions if a.payload != good)
+            pick = good if i < right else next(a.payload for a in _answers(reply) if a.payload != good)
             reply = run_action("quiz", pick, services, caller)
     board = invoke("leaderboard", services, {}, Caller(2, 500, "ben"))
     assert [row["name"] for row in board.data["rows"]] == ["ann", "cy", "ben"]
@@ -143,13 +148,13 @@ def test_forget_me_needs_confirmation_then_deletes_everything(learning_services)
     reply = invoke("quiz", services, {"topic": "relu", "count": 1}, caller)
     run_action("quiz", reply.actions[0].payload, services, caller)
     ask = handle_line(services, "/forget-me")  # the console user (id 0) has nothing yet
-    assert ask.data == {"deleted": False, "would_delete": {"sessions": 0, "answers": 0, "cards": 0}}
+    assert ask.data == {"deleted": False, "would_delete": {"sessions": 0, "answers": 0, "cards": 0, "daily_responses": 0, "misconceptions": 0}}
     ask = invoke("forget-me", services, {}, caller)
     assert not ask.data["deleted"] and "confirm:true" in ask.text and ask.ephemeral
-    assert store_for(services).user_row_counts(8) == {"sessions": 1, "answers": 1, "cards": 1}
+    assert store_for(services).user_row_counts(8) == {"sessions": 1, "answers": 1, "cards": 1, "daily_responses": 0, "misconceptions": 0}
     done = invoke("forget-me", services, {"confirm": "true"}, caller)
-    assert done.data["counts"] == {"sessions": 1, "answers": 1, "cards": 1, "users": 1}
-    assert store_for(services).user_row_counts(8) == {"sessions": 0, "answers": 0, "cards": 0}
+    assert done.data["counts"] == {"sessions": 1, "answers": 1, "cards": 1, "daily_responses": 0, "misconceptions": 0, "users": 1}
+    assert store_for(services).user_row_counts(8) == {"sessions": 0, "answers": 0, "cards": 0, "daily_responses": 0, "misconceptions": 0}
     assert invoke("leaderboard", services, {}, caller).data["rows"] == []
 
 

@@ -143,11 +143,11 @@ def test_forget_user_deletes_every_row_of_that_user_only(tmp_path):
         sid = f"{user:012x}"
         store.create_session(sid, user, 9, f"u{user}", "quiz", "relu", _questions(2))
         store.record_answer(sid, 0, 2, user)
-    assert store.forget_user(1) == {"sessions": 1, "answers": 1, "cards": 1, "users": 1}
-    assert store.user_row_counts(1) == {"sessions": 0, "answers": 0, "cards": 0}
-    assert store.user_row_counts(2) == {"sessions": 1, "answers": 1, "cards": 1}
+    assert store.forget_user(1) == {"sessions": 1, "answers": 1, "cards": 1, "daily_responses": 0, "misconceptions": 0, "users": 1}
+    assert store.user_row_counts(1) == {"sessions": 0, "answers": 0, "cards": 0, "daily_responses": 0, "misconceptions": 0}
+    assert store.user_row_counts(2) == {"sessions": 1, "answers": 1, "cards": 1, "daily_responses": 0, "misconceptions": 0}
     db = sqlite3.connect(tmp_path / "learning.db")
-    for table in ("users", "sessions", "answers", "cards"):
+    for table in ("users", "sessions", "answers", "cards", "misconceptions", "daily_responses"):
         assert db.execute(f"SELECT COUNT(*) FROM {table} WHERE user_id = 1").fetchone()[0] == 0
     assert store.leaderboard(9, 0) == [(2, "u2", 1, 1)]
     store.close()

@@ -93,7 +93,8 @@ def test_a_learning_db_from_the_old_runner_opens_unchanged(tmp_path):
     db.commit()
     db.close()
     store = LearningStore(path)
-    assert store.schema_version() == 1 and _versions(path) == [(1, "users, sessions, answers, cards")]
+    assert store.schema_version() == 2
+    assert _versions(path) == [(1, "users, sessions, answers, cards"), (2, "hints_misconceptions_daily")]
     store.close()
 
 
