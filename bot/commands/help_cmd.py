@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Ask and read", ("ask", "search", "explain", "roadmap")),
     ("Run a demo", ("plot", "metrics", "embeddings", "demo", "image")),
-    ("Practise", ("quiz", "review", "progress", "leaderboard")),
+    ("Practise", ("quiz", "review", "next", "progress", "leaderboard")),
 )
 OTHER_GROUP = "Your data and this server"
 

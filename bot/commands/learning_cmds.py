@@ -174,7 +174,7 @@ def next_step_text(step: NextStep, frontend: str) -> list[str]:
 
 
 @command("next", "The one best next step: due reviews, then your weakest topic, then the next new one",
-         example="/next", wants_caller=True)
+         example="/next", wants_caller=True, ephemeral=True)
 def next_step(services: Services, caller: Caller) -> Reply:
     step = compute_next_step(store_for(services), caller.user_id, services.articles)
     titles = {REVIEW: "Next: your reviews", WEAK: "Next: strengthen a topic", NEW: "Next: a new topic",

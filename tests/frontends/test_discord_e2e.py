@@ -245,7 +245,8 @@ def test_long_article_is_paged_with_buttons(services, tmp_path):
         handle = await standin.send_slash_command("explain", {"topic": "relu"})
         cb = await handle.wait_for_response(timeout=3)
         assert cb.type == 4 and "Page 1/" in cb.embed["footer"]["text"]
-        previous_id, next_id = handle.original.custom_ids
+        previous_id, next_id, check_id = handle.original.custom_ids  # the pager, then "Quiz me on this"
+        assert check_id == "tutor:act:checkme:c:relu"
         click = await standin.send_component(next_id)
         page = await click.wait_for_response(timeout=3)
         assert page.type == 7 and "Page 2/" in handle.original.embed["footer"]["text"]

@@ -24,7 +24,7 @@ def test_someone_elses_click_on_a_pager_gets_their_own_copy_and_pages_it(service
         handle = await standin.send_slash_command("explain", {"topic": "relu"})
         mine = (await handle.wait_for_response(timeout=3)).embed
         assert "Page 1/" in mine["footer"]["text"]
-        _, next_id = handle.original.custom_ids
+        _, next_id = handle.original.custom_ids[:2]
         stranger = standin.add_user("stranger")
         click = await standin.send_component(next_id, handle.original.id, user=stranger)
         copy = await click.wait_for_response(timeout=5)
@@ -33,7 +33,7 @@ def test_someone_elses_click_on_a_pager_gets_their_own_copy_and_pages_it(service
         assert handle.original.embed["footer"]["text"] == mine["footer"]["text"]  # mine did not move
         assert handle.original.edits == 0
 
-        their_previous, _ = click.original.custom_ids
+        their_previous, _ = click.original.custom_ids[:2]
         assert their_previous not in handle.original.custom_ids  # their own buttons
         back = await standin.send_component(their_previous, click.original.id, user=stranger)
         assert (await back.wait_for_response(timeout=5)).type == 7
@@ -53,9 +53,9 @@ def test_pager_buttons_are_removed_when_the_view_times_out(services, tmp_path, m
         handle = await standin.send_slash_command("explain", {"topic": "relu"})
         await handle.wait_for_response(timeout=3)
         message = handle.original
-        assert len(message.custom_ids) == 2
-        await standin.wait_for(lambda: message.edits >= 1 and not message.components, timeout=10,
-                               what="the timed-out pager's buttons to be removed")
+        assert len(message.custom_ids) == 3  # ◀ ▶ and the article's "Quiz me on this"
+        await standin.wait_for(lambda: message.edits >= 1 and message.custom_ids == ["tutor:act:checkme:c:relu"],
+                               timeout=10, what="the timed-out pager's buttons to be removed")
         assert "Page 1/" in message.embed["footer"]["text"]  # the page itself stays
 
     run(services, lambda s: make_settings(tmp_path), scenario)
@@ -67,7 +67,7 @@ def test_a_failing_pager_click_answers_with_one_line_and_a_logged_error_id(servi
     async def scenario(standin: DiscordStandIn, bot: TutorBot) -> None:
         handle = await standin.send_slash_command("explain", {"topic": "relu"})
         await handle.wait_for_response(timeout=3)
-        _, next_id = handle.original.custom_ids
+        _, next_id = handle.original.custom_ids[:2]
         # Discord refuses the page edit once (a 400 discord.py does not retry)
         standin.fail_next("POST", r"/interactions/\d+/[^/]+/callback$", 400,
                           {"message": "Invalid Form Body", "code": 50035})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import io
+import random
 import sqlite3
 
 import pytest
@@ -15,7 +16,7 @@ from fsrs import Rating
 from rich.console import Console
 
 from bot.commands.knowledge_cmds import with_check
-from bot.commands.learning_replies import check_action, check_action_for
+from bot.commands.learning_replies import TopicInfo, check_action, check_action_for, daily_question_reply
 from bot.commands.registry import invoke, run_action
 from bot.context import DISCORD, Caller
 from bot.frontends import cli_quiz
@@ -26,7 +27,8 @@ from bot.learning.scheduler import rating_for
 from bot.learning.store import DailySchedule, LearningStore, NotYourQuiz, QuizExpired, close_stores, store_for
 from bot.reply import Reply, Source
 from knowledge.passages import passage_for
-from knowledge.quiz_bank import article_sections, question_by_id
+from knowledge.corpus import load_articles
+from knowledge.quiz_bank import article_sections, instantiate, question_by_id
 from tools.errors import UserInputError
 from tools.migrations import load_migrations
 
@@ -243,15 +245,10 @@ def test_next_goes_new_topic_then_weakest_topic_then_due_reviews(learning_servic
 def test_weakest_topic_is_the_lowest_mean_stability(tmp_path):
     store = LearningStore(tmp_path / "learning.db")
     q_relu, q_bn = question_by_id("relu-dead-unit"), question_by_id("bn-drop-bias")
-    from knowledge.quiz_bank import instantiate
-    import random
-
     for sid, spec, right in (("0000000000a1", q_relu, True), ("0000000000a2", q_bn, False)):
         asked = instantiate(spec, random.Random(1)).to_dict()
         store.create_session(sid, 5, None, "s", "quiz", spec.topic, [asked], now=1000.0)
         store.record_answer(sid, 0, asked["answer"] if right else (asked["answer"] + 1) % 4, 5, now=1010.0)
-    from knowledge.corpus import load_articles
-
     step = compute_next_step(store, 5, load_articles(), now=1070.0)
     assert step.kind == WEAK and step.topic == "batch-normalization"  # the wrong answer has the lower stability
     store.close()
@@ -321,8 +318,6 @@ def test_daily_answers_count_on_the_leaderboard_once_per_student(learning_servic
     store = store_for(services)
     store.set_daily(ADMIN.guild_id, 70, "09:00", None)
     post = daily.due_posts(store, NINE + 30)[0].post
-    from bot.commands.learning_replies import daily_question_reply, TopicInfo
-
     message = daily_question_reply(post, {a.slug: TopicInfo(a.slug, a.title) for a in services.articles})
     assert message.title.startswith("Question of the day") and message.actions[-1].command == "dailyhint"
     student = Caller(42, ADMIN.guild_id, "sam", False, DISCORD)
