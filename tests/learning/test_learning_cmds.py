@@ -146,7 +146,7 @@ def test_forget_me_needs_confirmation_then_deletes_everything(learning_services)
     services = learning_services
     caller = Caller(8, 500, "dee")
     reply = invoke("quiz", services, {"topic": "relu", "count": 1}, caller)
-    run_action("quiz", reply.actions[0].payload, services, caller)
+    run_action("quiz", _right(reply, store_for(services)), services, caller)  # right: no misconception noted
     ask = handle_line(services, "/forget-me")  # the console user (id 0) has nothing yet
     assert ask.data == {"deleted": False, "would_delete": {"sessions": 0, "answers": 0, "cards": 0, "daily_responses": 0, "misconceptions": 0}}
     ask = invoke("forget-me", services, {}, caller)

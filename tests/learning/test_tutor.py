@@ -344,7 +344,7 @@ def test_forget_me_deletes_misconceptions_and_daily_answers_from_every_table(lea
     _press(services, reply, "quiz", caller=student, index=_wrong_choice(_question(reply, store)))
     store.set_daily(ADMIN.guild_id, 70, "09:00", None)
     post = daily.due_posts(store, NINE + 30)[0].post
-    run_action("daily", f"d:{post.id}:0", services, student)
+    run_action("daily", f"d:{post.id}:{post.question['answer']}", services, student)  # right: no new misconception
     counts = store.user_row_counts(42)
     assert counts["misconceptions"] == 1 and counts["daily_responses"] == 1
     done = invoke("forget-me", services, {"confirm": True}, student)
