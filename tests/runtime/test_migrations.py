@@ -89,7 +89,7 @@ def test_a_learning_db_from_the_old_runner_opens_unchanged(tmp_path):
     path = tmp_path / "learning.db"
     LearningStore(path).close()
     db = sqlite3.connect(path)
-    db.execute("UPDATE schema_migrations SET name = 'users, sessions, answers, cards'")  # the old name
+    db.execute("UPDATE schema_migrations SET name = 'users, sessions, answers, cards' WHERE version = 1")  # the old name
     db.commit()
     db.close()
     store = LearningStore(path)
