@@ -27,6 +27,7 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 INPUT_VERSION = "literal-special-tokens"
 EMBEDDING_DIM = 384
 SMALL_BATCH = 4  # up to this many texts: encode on one thread (see Embedder.encode)
+BACKGROUND_BATCH = 4  # texts per forward pass of a background encode (a note being added)
 
 
 def default_model_dir() -> Path:
@@ -36,8 +37,12 @@ def default_model_dir() -> Path:
 
 
 class Embedder:
-    """Thread-safe wrapper: one model per process, encode under a lock (torch is not re-entrant
-    for one module across threads, and 2 cores gain nothing from parallel encodes)."""
+    """Thread-safe wrapper: one model per process. Foreground encodes (queries, answers) take
+    one lock, so they never fight each other for the cores. Background encodes (a server note
+    being added) take another: they run beside the foreground ones, on one core, in small
+    batches, so a 50 KB upload never makes a search in another server wait. A forward pass of
+    the model in inference mode changes no state, so two threads may run it at once
+    (tests/notes/test_notes_concurrency.py checks the vectors are the same)."""
 
     def __init__(self, model_dir: Path | None = None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -61,6 +66,7 @@ class Embedder:
         self._lock = threading.Lock()
         specials = sorted(set(self.model.tokenizer.all_special_tokens), key=len, reverse=True)
         self._special = re.compile("|".join(re.escape(t) for t in specials)) if specials else None
+        self._background_lock = threading.Lock()
 
     @property
     def name(self) -> str:
@@ -74,17 +80,29 @@ class Embedder:
             return text
         return self._special.sub(lambda m: f" {m.group(0).strip('[]<>/')} ", text)
 
-    def encode(self, texts: list[str], batch_size: int = 32, show_progress: bool = False) -> np.ndarray:
+    def encode(self, texts: list[str], batch_size: int = 32, show_progress: bool = False,
+               background: bool = False) -> np.ndarray:
         """Normalized float32 vectors, shape ``(len(texts), 384)``.
 
         A query or two is encoded on one thread: splitting a 10-token input across cores gains
         nothing, and on a busy 2-core machine a multi-threaded call stalls for hundreds of ms
-        waiting for a core. Batches (index builds) use every core.
+        waiting for a core. Batches (index builds) use every core. ``background=True`` (writes
+        off the read path) never takes the foreground lock: one core, small batches.
         """
         if not texts:
             return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
         import torch
 
+        if background:
+            with self._background_lock:
+                threads = torch.get_num_threads()  # per thread: the foreground keeps its own
+                torch.set_num_threads(1)
+                try:
+                    parts = [self._encode(texts[i:i + BACKGROUND_BATCH], BACKGROUND_BATCH, False)
+                             for i in range(0, len(texts), BACKGROUND_BATCH)]
+                finally:
+                    torch.set_num_threads(threads)
+            return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
         with self._lock:
             threads = torch.get_num_threads()
             if len(texts) <= SMALL_BATCH:

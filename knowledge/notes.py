@@ -14,6 +14,13 @@ re-embeds what is missing and drops what is stale, then saves the repaired index
 
 Guild ``None`` (the console and the CLI) is stored as guild 0, "the local server". One guild's
 notes are only ever searched for that guild.
+
+Writes stay off the read path: a note is embedded before any lock is taken (in the embedder's
+background mode, beside searches rather than before them); each guild has its own write lock,
+so an upload in one server never waits for another's; and a change builds a new index (a copy
+of the old one plus or minus the note's vectors) that replaces the guild's snapshot in one
+assignment. A search takes no lock at all: it reads the snapshot that is current when it
+starts, whose index no thread ever changes again.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import os
 import re
 import sqlite3
 import tempfile
+import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -209,15 +217,15 @@ class RepairReport:
 _VERSIONS = itertools.count(1)
 
 
+@dataclass(frozen=True)
 class _Guild:
-    """One guild's index and passages; ``chunks`` is replaced (never mutated) on change, and
-    ``version`` bumped, so a search can hold on to a consistent snapshot without copying."""
+    """One guild's index and passages as of one version. Never changed once published: a
+    change makes a new snapshot, so a search can hold on to one without a lock or a copy."""
 
-    def __init__(self, key: int, index: faiss.Index) -> None:
-        self.key = key
-        self.index = index
-        self.chunks: dict[int, NoteChunk] = {}
-        self.version = next(_VERSIONS)
+    key: int
+    index: faiss.Index
+    chunks: dict[int, NoteChunk]
+    version: int
 
 
 @dataclass(frozen=True)
@@ -227,6 +235,12 @@ class NoteHits:
     dense: dict[int, float]  # FAISS id → cosine (top candidates)
     chunks: dict[int, NoteChunk]  # every passage of the guild's notes, by FAISS id
     best_dense: float
+    index: faiss.Index | None = None  # the snapshot searched (for cosines of other passages)
+
+    def cosine(self, fid: int, query_vector: np.ndarray) -> float:
+        """Cosine of one passage of this snapshot (still there even if the note was removed since)."""
+        assert self.index is not None
+        return float(self.index.reconstruct(int(fid)) @ query_vector)
 
 
 class NoteStore:
@@ -238,9 +252,12 @@ class NoteStore:
         self.embedder = embedder
         self.topics = topics
         self._handle = open_notes_db(self.db_path)
-        self._lock = self._handle.lock  # the connection's: the gap log shares it
-        self._guilds: dict[int, _Guild] = {}
+        self._lock = self._handle.lock  # the connection's (the gap log shares it): SQL statements only
+        self._guilds: dict[int, _Guild] = {}  # current snapshots; replaced, never mutated
+        self._write_locks: dict[int, threading.Lock] = {}
+        self._write_locks_guard = threading.Lock()
         self._sentences: OrderedDict[int, tuple[list[str], np.ndarray]] = OrderedDict()
+        self._sentences_lock = threading.Lock()
         self.repairs: list[RepairReport] = []
 
     @classmethod
@@ -284,29 +301,40 @@ class NoteStore:
         return self.index_dir / f"guild-{key}.faiss"
 
     # ------------------------------------------------------------------ consistency
+    def _write_lock(self, key: int) -> threading.Lock:
+        """The lock one guild's changes take (loads, adds, removes); other guilds never wait on it."""
+        with self._write_locks_guard:
+            return self._write_locks.setdefault(key, threading.Lock())
+
     def check_all(self) -> list[RepairReport]:
         with self._lock:
             keys = {int(r[0]) for r in self._db.execute("SELECT DISTINCT guild_id FROM notes")}
-            if self.index_dir.exists():
-                for file in self.index_dir.glob("guild-*.faiss"):
-                    with contextlib.suppress(Exception):
-                        keys.add(int(file.stem.removeprefix("guild-")))
-                for tmp in self.index_dir.glob(".guild-*.tmp"):  # a write killed before os.replace
-                    with contextlib.suppress(Exception):
-                        tmp.unlink()
-            self._guilds.clear()
-            self.repairs = [self._load(key) for key in sorted(keys)]
-            return [r for r in self.repairs if r.repaired]
+        if self.index_dir.exists():
+            for file in self.index_dir.glob("guild-*.faiss"):
+                with contextlib.suppress(Exception):
+                    keys.add(int(file.stem.removeprefix("guild-")))
+            for tmp in self.index_dir.glob(".guild-*.tmp"):  # a write killed before os.replace
+                with contextlib.suppress(Exception):
+                    tmp.unlink()
+        reports = []
+        for key in sorted(keys):
+            with self._write_lock(key):
+                reports.append(self._load(key))
+        self.repairs = reports
+        return [r for r in self.repairs if r.repaired]
 
     def _guild(self, key: int) -> _Guild:
         guild = self._guilds.get(key)
         if guild is None:
-            self._load(key)
-            guild = self._guilds[key]
+            with self._write_lock(key):
+                guild = self._guilds.get(key)
+                if guild is None:
+                    self._load(key)
+                    guild = self._guilds[key]
         return guild
 
     def _load(self, key: int) -> RepairReport:
-        """Load a guild's index and make it agree with SQLite."""
+        """Load a guild's index and make it agree with SQLite (the caller holds its write lock)."""
         report = RepairReport(key)
         path = self.index_path(key)
         index: faiss.Index
@@ -318,7 +346,6 @@ class NoteStore:
             log.warning("notes index %s unreadable (%s); rebuilding it", path, exc)
             index = new_index()
             report.stale_ids = -1
-        guild = _Guild(key, index)
         notes = {n.id: n for n in self.notes_of(key)}
         expected: dict[int, NoteChunk] = {}
         for note in notes.values():
@@ -336,12 +363,11 @@ class NoteStore:
             for note_id in missing_notes:
                 self._add_vectors(index, note_chunks(notes[note_id]))
             report.reembedded_notes = len(missing_notes)
-        guild.chunks = expected
-        self._guilds[key] = guild
         if report.repaired or (not path.exists() and notes):
             write_index_atomically(index, path)
             log.warning("notes index of guild %s repaired: %d stale ids dropped, %d notes re-embedded",
                         key, max(report.stale_ids, 0), report.reembedded_notes)
+        self._guilds[key] = _Guild(key, index, expected, next(_VERSIONS))
         return report
 
     def drift(self, guild_id: int | None) -> tuple[set[int], set[int]]:
@@ -358,8 +384,13 @@ class NoteStore:
         if not chunks:
             return
         ids = np.asarray(list(chunks), dtype=np.int64)
-        vectors = self.embedder.encode([c.embedding_text() for c in chunks.values()])
+        vectors = self.embedder.encode([c.embedding_text() for c in chunks.values()], background=True)
         index.add_with_ids(vectors, ids)
+
+    def _check_room(self, key: int) -> None:
+        if self.count(key) >= MAX_NOTES_PER_GUILD:
+            raise UserInputError(f"this server already has {MAX_NOTES_PER_GUILD} notes, the limit; "
+                                 "remove one with /kb remove first")
 
     # ------------------------------------------------------------------ changes
     def add(self, guild_id: int | None, title: str, data: bytes | str, topic: str | None = None,
@@ -370,46 +401,82 @@ class NoteStore:
         topic = clean_topic(topic, self.topics)
         key = guild_key(guild_id)
         author_name = " ".join((author_name or "").split())[:80]
-        with self._lock:
-            if self.count(key) >= MAX_NOTES_PER_GUILD:
-                raise UserInputError(f"this server already has {MAX_NOTES_PER_GUILD} notes, the limit; "
-                                     "remove one with /kb remove first")
-            guild = self._guild(key)
+        self._check_room(key)  # fail fast, before the embedding
+        pieces = note_passages(text)
+        vectors = self.embedder.encode([f"{title}. {piece}" for piece in pieces], background=True)  # no lock held
+        with self._write_lock(key):
+            self._check_room(key)  # another upload to this guild may have filled it meanwhile
+            guild = self._loaded(key)
             digest = hashlib.sha256(text.encode()).hexdigest()
-            cur = self._db.execute(
-                "INSERT INTO notes (guild_id, title, topic, body, author_id, author_name, created, sha256) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, title, topic, text, author_id, author_name, time.time(), digest))
+            with self._lock:
+                cur = self._db.execute(
+                    "INSERT INTO notes (guild_id, title, topic, body, author_id, author_name, created, sha256) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (key, title, topic, text, author_id, author_name, time.time(), digest))
             note = self.get(key, int(cur.lastrowid))
             assert note is not None
             chunks = note_chunks(note)
+            assert len(chunks) == len(pieces)  # the same passages, so the vectors line up
             try:
-                self._add_vectors(guild.index, chunks)
+                index = faiss.clone_index(guild.index)
+                index.add_with_ids(vectors, np.asarray(list(chunks), dtype=np.int64))
+                write_index_atomically(index, self.index_path(key))
             except BaseException:
-                self._db.execute("DELETE FROM notes WHERE id = ?", (note.id,))
+                with self._lock:
+                    self._db.execute("DELETE FROM notes WHERE id = ?", (note.id,))
                 raise
-            guild.chunks = {**guild.chunks, **chunks}
-            guild.version = next(_VERSIONS)
-            write_index_atomically(guild.index, self.index_path(key))
+            self._guilds[key] = _Guild(key, index, {**guild.chunks, **chunks}, next(_VERSIONS))
         return note
 
     def remove(self, guild_id: int | None, note_id: int) -> Note:
         key = guild_key(guild_id)
-        with self._lock:
+        with self._write_lock(key):
             note = self.get(key, note_id)
             if note is None:
                 raise UserInputError(f"there is no note #{note_id} in this server; see /kb list")
-            self._db.execute("DELETE FROM notes WHERE id = ? AND guild_id = ?", (note.id, key))
-            guild = self._guild(key)
+            guild = self._loaded(key)
+            with self._lock:
+                self._db.execute("DELETE FROM notes WHERE id = ? AND guild_id = ?", (note.id, key))
             ids = [fid for fid in guild.chunks if fid >> PART_BITS == note.id]
+            index = faiss.clone_index(guild.index)
             if ids:
-                guild.index.remove_ids(np.asarray(ids, dtype=np.int64))
-            guild.chunks = {fid: c for fid, c in guild.chunks.items() if fid >> PART_BITS != note.id}
-            guild.version = next(_VERSIONS)
+                index.remove_ids(np.asarray(ids, dtype=np.int64))
+            write_index_atomically(index, self.index_path(key))
+            chunks = {fid: c for fid, c in guild.chunks.items() if fid >> PART_BITS != note.id}
+            self._guilds[key] = _Guild(key, index, chunks, next(_VERSIONS))
+        with self._sentences_lock:
             for fid in ids:
                 self._sentences.pop(fid, None)
-            write_index_atomically(guild.index, self.index_path(key))
         return note
+
+    def _loaded(self, key: int) -> _Guild:
+        """A guild whose write lock the caller holds (``_guild`` would take it again)."""
+        guild = self._guilds.get(key)
+        if guild is None:
+            self._load(key)
+            guild = self._guilds[key]
+        return guild
+
+    def rename_author(self, author_id: int, author_name: str) -> int:
+        """Every note ``author_id`` wrote, in every guild, now shows ``author_name`` and keeps no id
+        (for /forget-me: the note stays for the server). Returns how many notes changed."""
+        with self._lock:
+            keys = [int(r[0]) for r in self._db.execute(
+                "SELECT DISTINCT guild_id FROM notes WHERE author_id = ?", (int(author_id),))]
+        changed = 0
+        for key in keys:
+            with self._write_lock(key):
+                with self._lock:
+                    changed += self._db.execute("UPDATE notes SET author_id = NULL, author_name = ? "
+                                                "WHERE guild_id = ? AND author_id = ?",
+                                                (author_name, key, int(author_id))).rowcount
+                guild = self._guilds.get(key)
+                if guild is not None:  # the citations show the new name at once (same passages, same ids)
+                    chunks = dict(guild.chunks)
+                    for note in self.notes_of(key):
+                        chunks.update(note_chunks(note))
+                    self._guilds[key] = _Guild(key, guild.index, chunks, next(_VERSIONS))
+        return changed
 
     # ------------------------------------------------------------------ search
     def has_notes(self, guild_id: int | None) -> bool:
@@ -417,26 +484,23 @@ class NoteStore:
         return bool(guild and guild.chunks)
 
     def search(self, guild_id: int | None, query_vector: np.ndarray, n: int) -> NoteHits | None:
-        """The guild's best dense candidates and its passages (None when it has no notes)."""
-        if not self.has_notes(guild_id):
+        """The guild's best dense candidates and its passages (None when it has no notes).
+        Takes no lock: it searches the guild's current snapshot, which no write changes."""
+        guild = self._guilds.get(guild_key(guild_id))
+        if guild is None or not guild.chunks:
             return None
-        with self._lock:
-            guild = self._guild(guild_key(guild_id))
-            if not guild.chunks:
-                return None
-            scores, ids = guild.index.search(query_vector[None, :].astype(np.float32), min(n, guild.index.ntotal))
-            dense = {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
-            return NoteHits(guild.key, guild.version, dense, guild.chunks, max(dense.values(), default=0.0))
+        scores, ids = guild.index.search(query_vector[None, :].astype(np.float32), min(n, guild.index.ntotal))
+        dense = {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
+        return NoteHits(guild.key, guild.version, dense, guild.chunks, max(dense.values(), default=0.0),
+                        guild.index)
 
     def cosine(self, guild_id: int | None, fid: int, query_vector: np.ndarray) -> float:
-        with self._lock:
-            guild = self._guild(guild_key(guild_id))
-            return float(guild.index.reconstruct(int(fid)) @ query_vector)
+        return float(self._guild(guild_key(guild_id)).index.reconstruct(int(fid)) @ query_vector)
 
     def sentences(self, chunk: NoteChunk) -> tuple[list[str], np.ndarray]:
         """Sentences of a note passage and their vectors (for extractive answers; cached)."""
         fid = -chunk.id
-        with self._lock:
+        with self._sentences_lock:
             cached = self._sentences.get(fid)
             if cached is not None:
                 self._sentences.move_to_end(fid)
@@ -444,7 +508,7 @@ class NoteStore:
         prose = _HEADING_LINE.sub(r"\1.", chunk.text)  # "# Office hours" → "Office hours."
         sentences = split_sentences(prose) or [chunk.text]
         vectors = self.embedder.encode(sentences)
-        with self._lock:
+        with self._sentences_lock:
             self._sentences[fid] = (sentences, vectors)
             while len(self._sentences) > SENTENCE_CACHE:
                 self._sentences.popitem(last=False)

@@ -133,7 +133,7 @@ class KnowledgeBase:
         for cid in ranked:
             cos = dense.get(cid)
             if cos is None:
-                cos = float(vectors.reconstruct(cid) @ qvec) if cid >= 0 else self.notes.cosine(guild_id, -cid, qvec)
+                cos = float(vectors.reconstruct(cid) @ qvec) if cid >= 0 else notes.cosine(-cid, qvec)
             kw = float(kw_all[cid if cid >= 0 else note_pos[cid]])
             hits.append(Hit(chunk_of(cid), fused[cid], cos, kw))
         uncovered_sims = self.stored.uncovered_vectors @ qvec
