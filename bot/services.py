@@ -20,6 +20,7 @@ from knowledge.retriever import KnowledgeBase
 
 if TYPE_CHECKING:
     from bot.llm.backend import AnswerBackend
+    from bot.llm.conversation import ConversationStore
     from bot.runtime.server_settings import ServerSettings
     from bot.runtime.storage import Store
     from knowledge.gaps import GapLog
@@ -120,6 +121,50 @@ class Services:
         with self._chat_store_lock:
             self._chat_store = store
 
+    @cached_property
+    def conversations(self) -> "ConversationStore":
+        """Follow-up memory: the earlier turns of each thread (in memory; /forget-me clears a user's)."""
+        from bot.llm.conversation import ConversationStore
+
+        return ConversationStore.from_settings(self.settings)
+
     def warm_up(self) -> None:
         """Load the model and index now (bots call this at start, not on the first question)."""
         _ = self.answerer
+
+    def prune(self, now: float | None = None) -> dict[str, int]:
+        """Retention (at start and daily): ``tutor.db`` answers, votes and usage older than
+        ``TUTOR_RETENTION_DAYS``; each server's gap log down to its cap."""
+        counts: dict[str, int] = {}
+        if self.settings.database_path.exists():
+            counts.update(self.chat_store.prune(self.settings.retention_days * 86400.0, now))
+        if self.settings.notes_db_path.exists():
+            counts["gaps"] = self.gaps.trim()
+        return counts
+
+    def close(self) -> None:
+        """Close every database this process opened through these services: ``tutor.db``,
+        ``learning.db``, and ``notes.db`` (the notes and the gap log). Safe to call twice; a
+        store used afterwards raises at once rather than waiting."""
+        from bot.learning.store import DB_FILENAME, close_store
+
+        for name in ("notes", "gaps", "server_settings"):
+            resource = self.__dict__.get(name)
+            if resource is not None:
+                resource.close()
+        with self._chat_store_lock:
+            if self._chat_store is not None:
+                self._chat_store.close()
+        close_store(self.settings.data_dir / DB_FILENAME)
+
+    async def aclose(self, stores: bool = True) -> None:
+        """Close the LLM client of the running event loop (if one was made), then, with
+        ``stores``, every database (:meth:`close`)."""
+        import asyncio
+
+        backend = self.__dict__.get("answer_backend")
+        aclose = getattr(backend, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        if stores:
+            await asyncio.to_thread(self.close)

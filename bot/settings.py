@@ -10,10 +10,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INTERACTION_BUDGET_S = 14 * 60.0  # of the 15-minute interaction token, a minute is kept for the reply
 
 
 class Settings(BaseSettings):
@@ -36,7 +37,9 @@ class Settings(BaseSettings):
 
     # Discord runtime limits
     tool_timeout_s: float = Field(default=60.0, gt=0, le=600, alias="TUTOR_TOOL_TIMEOUT_S")
-    worker_processes: int = Field(default=0, ge=0, le=64, alias="TUTOR_WORKER_PROCESSES")
+    worker_processes: int = Field(default=0, ge=0, le=64, alias="TUTOR_WORKER_PROCESSES")  # 0: min(2, cores)
+    worker_max_jobs: int = Field(default=50, ge=1, le=100_000, alias="TUTOR_WORKER_MAX_JOBS")
+    queue_wait_s: float = Field(default=120.0, gt=0, le=780, alias="TUTOR_QUEUE_WAIT_S")
     cooldown_s: float = Field(default=2.0, ge=0, le=600, alias="TUTOR_COOLDOWN_S")
     heavy_cooldown_s: float = Field(default=10.0, ge=0, le=3600, alias="TUTOR_HEAVY_COOLDOWN_S")
     daily_check_s: float = Field(default=60.0, ge=1, le=3600, alias="TUTOR_DAILY_CHECK_S")
@@ -48,6 +51,8 @@ class Settings(BaseSettings):
     shards: str | None = Field(default=None, alias="TUTOR_SHARDS")
     # The privileged Message Content intent: lets the bot read forum posts' text (else their titles only).
     message_content_intent: bool = Field(default=False, alias="TUTOR_MESSAGE_CONTENT_INTENT")
+    # Privacy: how long usage rows and saved /ask answers are kept
+    retention_days: int = Field(default=90, ge=1, le=3650, alias="TUTOR_RETENTION_DAYS")
 
     # Optional LLM answers over any OpenAI-compatible server (unset base URL = extractive only)
     llm_base_url: str | None = Field(default=None, alias="LLM_BASE_URL")
@@ -78,6 +83,15 @@ class Settings(BaseSettings):
     @property
     def sharded(self) -> bool:
         return self.shards is not None
+    @model_validator(mode="after")
+    def _reply_before_the_token_expires(self) -> "Settings":
+        """A Discord interaction token lasts 15 minutes: waiting for a worker plus the demo itself
+        must leave time to send the reply."""
+        if self.queue_wait_s + self.tool_timeout_s > INTERACTION_BUDGET_S:
+            raise ValueError(f"TUTOR_QUEUE_WAIT_S + TUTOR_TOOL_TIMEOUT_S is {self.queue_wait_s + self.tool_timeout_s:g} s; "
+                             f"it must be at most {INTERACTION_BUDGET_S:g} s (Discord's interaction token "
+                             "lasts 15 minutes)")
+        return self
 
     # What lives in data_dir: the article index, the chat records, the notes and their indexes.
     index_dir = property(lambda self: self.data_dir / "index")

@@ -37,9 +37,9 @@ from bot.frontends.discord_tree import (
     EVERYWHERE_CONTEXTS, EVERYWHERE_INSTALLS, SERVER_CONTEXTS, SERVER_INSTALL_ONLY, SERVER_INSTALLS, build_commands,
 )
 from bot.frontends.discord_views import DYNAMIC_ITEMS, PagerView, TutorView, reply_view
-from bot.llm.conversation import ConversationStore
 from bot.llm.streaming import Edit, EditBudget
 from bot.reply import Reply
+from bot.runtime.housekeeping import prune_daily
 from bot.runtime.limits import Cooldowns, GuildGate
 from bot.runtime.runner import CommandRunner
 from bot.runtime.storage import Store
@@ -90,26 +90,31 @@ class TutorBot(discord.Client):
     instead of waiting)."""
 
     def __init__(self, settings: Settings, services: Services | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, owns_services: bool | None = None) -> None:
+        """``owns_services`` (default: whether ``services`` was left out): close its databases
+        with the bot."""
         # A text bot: no voice, so no "PyNaCl/davey not installed" warnings at every start.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         intents = discord.Intents.default()
         intents.message_content = settings.message_content_intent  # forum posts' text (privileged)
         super().__init__(intents=intents, allowed_mentions=NO_MENTIONS, **self.client_options(settings))
         self.settings = settings
+        self._owns_services = services is None if owns_services is None else owns_services
         self.services = services or Services(settings)
         self.tree = app_commands.CommandTree(self, allowed_installs=EVERYWHERE_INSTALLS,
                                              allowed_contexts=EVERYWHERE_CONTEXTS)
         self.tree.on_error = self.on_tree_error  # type: ignore[method-assign]
         self.runner = CommandRunner(self.services, settings.worker_processes or None, settings.tool_timeout_s,
-                                    settings.max_queued_heavy, worker_services=Services)
+                                    settings.max_queued_heavy, worker_services=Services,
+                                    max_wait_s=settings.queue_wait_s, max_jobs=settings.worker_max_jobs)
         self.cooldowns = Cooldowns()
         self.gate = GuildGate(settings.guild_max_heavy)
         self.store = Store(settings.database_path)
         self.services.chat_store = self.store  # the commands' feedback and stats are this bot's records
         self._inflight: set[asyncio.Task[Any]] = set()
-        self.conversations = ConversationStore.from_settings(settings)  # follow-ups in threads
+        self.conversations = self.services.conversations  # follow-ups in threads (/forget-me clears them)
         self.edit_budget = EditBudget()  # streamed edits: one budget per channel, shared by its streams
+        self._housekeeping: asyncio.Task[None] | None = None
         commands = build_commands(visible_commands(), self.dispatch_command, self._autocomplete)
         for cmd in commands.top:
             self.tree.add_command(cmd)
@@ -134,7 +139,7 @@ class TutorBot(discord.Client):
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         self.daily_task.start()  # its first check runs once the bot is ready
         await asyncio.to_thread(self.services.warm_up)  # model + index loaded before the first question
-        self.runner.warm_pool()
+        self._housekeeping = asyncio.create_task(prune_daily(self.services))
         if self.settings.dev_guild_id:
             guild = discord.Object(id=self.settings.dev_guild_id)
             self.tree.copy_global_to(guild=guild)
@@ -151,9 +156,12 @@ class TutorBot(discord.Client):
             _, pending = await asyncio.wait(set(self._inflight), timeout=SHUTDOWN_GRACE_S)
             for task in pending:
                 task.cancel()
-        self.runner.shutdown()
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+        await asyncio.to_thread(self.runner.shutdown)
         await super().close()
         self.store.close()
+        await self.services.aclose(stores=self._owns_services)  # the LLM client; the databases if ours
 
     # ----------------------------------------------------------------- who is asking
     def caller(self, interaction: discord.Interaction) -> Caller:
@@ -220,7 +228,7 @@ class TutorBot(discord.Client):
             ms = (time.perf_counter() - started) * 1000
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(self.store.log_usage, spec.name, outcome, ms,
-                                        interaction.user.id, interaction.guild_id)
+                                        None if spec.anonymous_usage else interaction.user.id, interaction.guild_id)
 
     async def _run_command(self, interaction: discord.Interaction, spec: CommandSpec, raw: dict[str, Any]) -> None:
         self.cooldowns.hit(interaction.user.id, "heavy" if spec.heavy else "light",
@@ -284,7 +292,7 @@ class TutorBot(discord.Client):
                                       **kwargs):
             result = edit.result
             if edit.final and key is not None and result is not None and not result.answer.abstained:
-                self.conversations.record(key, result.answer.question, result.answer.text)
+                self.conversations.record(key, result.answer.question, result.answer.text, caller.user_id)
             yield edit
 
     async def _show_edits(self, interaction: discord.Interaction, edits: AsyncIterator[Edit]) -> None:

@@ -44,6 +44,13 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SCHEMA_VERSION = load_migrations(MIGRATIONS_DIR)[-1].version
 
 
+class StoreClosed(RuntimeError):
+    """A write reached the learning store after it closed (the bot is shutting down)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"learning store {path} is closed")
+
+
 class QuizExpired(UserInputError):
     def __init__(self, message: str = EXPIRED_MESSAGE) -> None:
         super().__init__(message)
@@ -185,25 +192,45 @@ class LearningStore:
         self._last_prune = 0.0
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._closed = False
+        self._submit_lock = threading.Lock()  # no job can be queued behind the closing sentinel
         self._writer = threading.Thread(target=self._write_loop, name=f"learning-writer:{self.path.name}", daemon=True)
         self._writer.start()
 
     # ------------------------------------------------------------------ plumbing
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._queue.put(None)
+        """Commit what is queued, stop the writer, close the connection. A write submitted
+        afterwards raises :class:`StoreClosed` at once; none is left waiting."""
+        with self._submit_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._queue.put(None)
         self._writer.join(timeout=30)
+        self._fail_pending()
         self._handle.close()
+
+    def _fail_pending(self) -> None:
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if job is not None:
+                job.error = StoreClosed(self.path)
+                job.done.set()
 
     def _submit(self, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run ``fn`` in a write transaction; returns once that transaction has committed."""
-        if self._closed:
-            raise RuntimeError(f"learning store {self.path} is closed")
         job = _Job(fn)
-        self._queue.put(job)
+        with self._submit_lock:
+            if self._closed:
+                raise StoreClosed(self.path)
+            self._queue.put(job)
         job.done.wait()
         if job.error is not None:
             raise job.error
@@ -632,6 +659,18 @@ def get_store(path: Path) -> LearningStore:
             store = _STORES[key] = LearningStore(key)
         _STORES[path] = store
         return store
+
+
+def close_store(path: Path) -> None:
+    """Close the process-wide store of ``path``, if one is open (the next get_store reopens it)."""
+    path = Path(path)
+    with _STORES_LOCK:
+        key = path.resolve()
+        store = _STORES.get(key) or _STORES.get(path)
+        for alias in [p for p, s in _STORES.items() if s is store]:
+            del _STORES[alias]
+    if store is not None:
+        store.close()
 
 
 def close_stores() -> None:

@@ -1,27 +1,46 @@
-"""Run commands off the event loop: light ones in a thread, CPU-heavy ones in a process pool.
+"""Run commands off the event loop: light ones in a thread, CPU-heavy ones in worker processes.
 
-The embedding model lives in the main process (warm), so retrieval commands run in a thread.
-Training demos and tuning runs go to a process pool sized to the machine; each has a hard
-timeout. A worker stuck past its timeout cannot be interrupted politely, so the pool is
-recycled (its processes terminated) and the user told; nothing else in the bot waits on it.
+Every command has a deadline (``timeout_s``). Light commands (retrieval, the quiz, notes) need
+the warm model and index of this process, so they run in a bounded thread pool of their own
+(never the loop's default executor); their work is bounded by their input limits, and one that
+passes its deadline is answered with :class:`ToolTimeout` at once while its thread runs out.
+
+Heavy demos run in a ``pebble`` process pool with a per-job timeout: a demo that overruns has
+its own worker terminated (and replaced); the other workers, and the demos they run, carry on.
+Workers start on the first heavy demo, not with the bot, each handles ``max_jobs`` demos and is
+then replaced (so a leak in one library cannot grow for ever), and there are two by default
+(one per core of a 2-core host; ``TUTOR_WORKER_PROCESSES``). A demo waits for a free worker at
+most ``max_wait_s``; when the wait would be longer the student is told at once that the bot is
+busy and when to try again (:class:`Busy`), so no reply can outlive its interaction token.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import math
 import multiprocessing
 import os
+import time
 import weakref
+from collections import deque
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bot.reply import Reply
 from tools.errors import UserInputError
 
 log = logging.getLogger(__name__)
+
+MAX_DEFAULT_WORKERS = 2  # each worker imports torch (~300 MB); more do not fit a small host
+DEFAULT_MAX_WAIT_S = 120.0
+DEFAULT_MAX_JOBS = 50
+LIGHT_THREADS = 8
+DEFAULT_JOB_S = 5.0  # what a demo is assumed to take before any has finished
+MIN_RETRY_S, MAX_RETRY_S = 5, 600
+SHUTDOWN_JOIN_S = 5.0
 
 
 class ToolTimeout(Exception):
@@ -33,6 +52,27 @@ class ToolTimeout(Exception):
 
 class QueueFull(Exception):
     pass
+
+
+class Busy(QueueFull):
+    """Every worker is taken for longer than a student should wait; ``retry_after_s`` says when
+    a slot is likely to be free."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(f"the bot is busy with other students' demos; try again in {retry_after_s} s")
+
+
+class WorkerDied(ToolTimeout):
+    """The worker running a demo died (killed, out of memory); told to the user like a timeout."""
+
+    def __init__(self, command: str) -> None:
+        Exception.__init__(self, f"/{command} stopped unexpectedly (it may have run out of memory); "
+                                 "try smaller settings")
+
+
+def default_workers() -> int:
+    return max(1, min(MAX_DEFAULT_WORKERS, os.cpu_count() or 1))
 
 
 def _worker_init() -> None:
@@ -67,72 +107,125 @@ class CommandRunner:
     ``worker_services()`` (a picklable factory such as the ``Services`` class; None: no services)."""
 
     def __init__(self, services: Any, workers: int | None = None, timeout_s: float = 60.0,
-                 max_queued: int = 50, worker_services: Callable[[], Any] | None = None) -> None:
+                 max_queued: int = 50, worker_services: Callable[[], Any] | None = None,
+                 max_wait_s: float = DEFAULT_MAX_WAIT_S, max_jobs: int = DEFAULT_MAX_JOBS,
+                 light_threads: int = LIGHT_THREADS) -> None:
         self.services = services
         self.worker_services = worker_services
-        self.workers = workers or max(1, os.cpu_count() or 1)
+        self.workers = workers or default_workers()
         self.timeout_s = timeout_s
         self.max_queued = max_queued
-        self._pool: ProcessPoolExecutor | None = None
-        self._slots = asyncio.Semaphore(self.workers)
+        self.max_wait_s = max_wait_s
+        self.max_jobs = max_jobs
+        self._pool: Any = None  # pebble.ProcessPool, made on the first heavy demo
+        self._slots: asyncio.Semaphore | None = None
+        self._light = ThreadPoolExecutor(light_threads, thread_name_prefix="tutor-light")
         self._queued = 0
+        self._durations: deque[float] = deque(maxlen=50)
+        self._closed = False
         _RUNNERS.add(self)
 
-    def _ensure_pool(self) -> ProcessPoolExecutor:
+    def _ensure_pool(self) -> Any:
+        if self._closed:
+            raise QueueFull("the bot is shutting down; try again in a minute")
         if self._pool is None:
-            ctx = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_worker_init)
-        return self._pool
+            from pebble import ProcessPool
 
-    def _recycle_pool(self) -> None:
-        """Terminate the workers (a stuck one cannot be interrupted otherwise) and start afresh."""
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for proc in processes:
-            proc.terminate()
+            ctx = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
+            self._pool = ProcessPool(max_workers=self.workers, max_tasks=self.max_jobs,
+                                     initializer=_worker_init, context=ctx)
+        return self._pool
 
     @property
     def queued(self) -> int:
         return self._queued
 
+    @property
+    def started(self) -> bool:
+        """Whether the worker processes exist (they start with the first heavy demo)."""
+        return self._pool is not None
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the live workers (for memory accounting: bench/bot_load.py)."""
+        pool = self._pool
+        if pool is None:
+            return []
+        workers = getattr(getattr(pool, "_pool_manager", None), "worker_manager", None)
+        processes = getattr(workers, "workers", {}) or {}
+        return [int(pid) for pid, proc in list(processes.items()) if proc.is_alive()]
+
+    def expected_wait_s(self, ahead: int | None = None) -> float:
+        """How long a demo joining the queue now would wait for a worker, from recent run times."""
+        ahead = max(0, self._queued - self.workers) if ahead is None else ahead
+        mean = sum(self._durations) / len(self._durations) if self._durations else DEFAULT_JOB_S
+        return mean * math.ceil((ahead + 1) / self.workers) if self._queued >= self.workers else 0.0
+
+    def _busy(self) -> Busy:
+        wait = self.expected_wait_s()
+        return Busy(int(min(MAX_RETRY_S, max(MIN_RETRY_S, math.ceil(wait or self.max_wait_s)))))
+
     async def run(self, spec: Any, kwargs: Mapping[str, Any]) -> Reply:
-        """Run a bound command; raises UserInputError, ToolTimeout, QueueFull or the bug."""
+        """Run a bound command; raises UserInputError, ToolTimeout, QueueFull (Busy), WorkerDied or the bug."""
+        loop = asyncio.get_running_loop()
         if not spec.heavy:
-            return await asyncio.wait_for(
-                asyncio.to_thread(spec.handler, self.services, **kwargs), timeout=self.timeout_s
-            )
+            call = functools.partial(spec.handler, self.services, **kwargs)
+            try:
+                return await asyncio.wait_for(loop.run_in_executor(self._light, call), timeout=self.timeout_s)
+            except asyncio.TimeoutError:
+                log.warning("light command %s passed its %.0f s deadline", spec.name, self.timeout_s)
+                raise ToolTimeout(spec.name, self.timeout_s) from None
         if self._queued >= self.max_queued:
-            raise QueueFull("the demo queue is full right now; try again in a minute")
+            raise self._busy()
+        if self.expected_wait_s() > self.max_wait_s:
+            raise self._busy()  # say so now rather than after the wait
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.workers)
         self._queued += 1
         try:
-            async with self._slots:
-                loop = asyncio.get_running_loop()
-                future = loop.run_in_executor(self._ensure_pool(), _run_in_worker, self.worker_services,
-                                              spec.handler, dict(kwargs))
-                try:
-                    return await asyncio.wait_for(future, timeout=self.timeout_s)
-                except asyncio.TimeoutError:
-                    log.warning("command %s timed out after %.0f s; recycling the worker pool",
-                                spec.name, self.timeout_s)
-                    self._recycle_pool()
-                    raise ToolTimeout(spec.name, self.timeout_s) from None
-                except BrokenProcessPool:
-                    self._recycle_pool()
-                    raise
+            try:
+                await asyncio.wait_for(self._slots.acquire(), timeout=self.max_wait_s)
+            except asyncio.TimeoutError:
+                raise self._busy() from None
+            try:
+                return await self._run_heavy(spec, kwargs)
+            finally:
+                self._slots.release()
         finally:
             self._queued -= 1
 
-    def warm_pool(self) -> None:
-        """Start the worker processes now (imports take seconds) rather than on first use."""
-        pool = self._ensure_pool()
-        for _ in range(self.workers):
-            pool.submit(_worker_init)
+    async def _run_heavy(self, spec: Any, kwargs: Mapping[str, Any]) -> Reply:
+        from pebble import ProcessExpired
+
+        started = time.monotonic()
+        future = self._ensure_pool().schedule(_run_in_worker, args=(self.worker_services, spec.handler, dict(kwargs)),
+                                              timeout=self.timeout_s)
+        try:
+            reply = await asyncio.wrap_future(future)
+        except TimeoutError:  # pebble terminated this job's worker (only it) and starts another
+            log.warning("command %s timed out after %.0f s; its worker was stopped", spec.name, self.timeout_s)
+            self._durations.append(self.timeout_s)
+            raise ToolTimeout(spec.name, self.timeout_s) from None
+        except ProcessExpired:
+            log.error("the worker running %s died", spec.name)
+            raise WorkerDied(spec.name) from None
+        except asyncio.CancelledError:
+            future.cancel()  # pebble stops the worker of a cancelled running job
+            raise
+        self._durations.append(time.monotonic() - started)
+        return reply
 
     def shutdown(self) -> None:
-        self._recycle_pool()
+        """Stop the workers (a running demo is terminated) and the light threads; returns within
+        a few seconds whatever the workers are doing."""
+        self._closed = True
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.stop()
+            try:
+                pool.join(timeout=SHUTDOWN_JOIN_S)
+            except TimeoutError:
+                log.warning("worker pool did not stop within %.0f s", SHUTDOWN_JOIN_S)
+        self._light.shutdown(wait=False, cancel_futures=True)
 
 
-__all__ = ["CommandRunner", "QueueFull", "ToolTimeout", "UserInputError"]
+__all__ = ["Busy", "CommandRunner", "QueueFull", "ToolTimeout", "UserInputError", "WorkerDied"]
