@@ -54,3 +54,9 @@ class Caller:
     @classmethod
     def local(cls) -> "Caller":
         return cls(user_id=0, guild_id=None, display_name="you", is_trusted=True)
+
+
+def private_scope(user_id: int) -> int:
+    """The notes scope of a user's direct messages with the bot: theirs alone (a negative number,
+    so it never meets a server id or the local scope ``None``)."""
+    return -int(user_id)

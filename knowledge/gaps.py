@@ -6,12 +6,19 @@ question's sentence embedding (same model as retrieval), in the ``gaps`` table o
 distance (average linkage, a distance threshold, so the number of groups follows the data) and
 lists the largest groups first. A group's id is the id of its oldest entry; resolving a group
 marks all of its questions resolved.
+
+The log is bounded: each guild keeps its newest :data:`MAX_ROWS_PER_GUILD` entries (open or
+resolved; older ones go as new ones arrive, and :meth:`GapLog.trim` applies the cap to every
+guild). An entry remembers who logged it, so :meth:`GapLog.forget_user` can delete a member's
+questions. Questions asked in direct messages are all filed under one key,
+:data:`DIRECT_MESSAGES`, never under anything derived from the asker.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +35,8 @@ if TYPE_CHECKING:
 GROUP_DISTANCE = 0.45  # cosine distance: paraphrases of one question sit well within it
 MATCH_SIMILARITY = 0.6  # "Save as answer" resolves groups whose questions are this close
 MAX_OPEN_PER_GUILD = 5_000
+MAX_ROWS_PER_GUILD = 5_000  # open and resolved entries a guild keeps; the oldest go first
+DIRECT_MESSAGES = -1  # the one gap-log key of every direct-message question (no real scope is -1)
 KINDS = ("abstained", "downvote")
 
 
@@ -75,8 +84,9 @@ class GapLog:
         self._handle.close()
 
     def record(self, guild_id: int | None, question: str, best_score: float | None, kind: str = "abstained",
-               ref: str | None = None) -> int | None:
-        """Log a gap; returns its id (None if ``ref`` was already logged and is still open)."""
+               ref: str | None = None, user_id: int | None = None) -> int | None:
+        """Log a gap; returns its id (None if ``ref`` was already logged and is still open).
+        ``user_id``: who logged it (deleted with :meth:`forget_user`)."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}")
         question = " ".join(question.split())[:1000]
@@ -89,10 +99,43 @@ class GapLog:
                     "SELECT 1 FROM gaps WHERE ref = ? AND kind = ? AND resolved IS NULL", (ref, kind)).fetchone():
                 return None
             cur = self._db.execute(
-                "INSERT INTO gaps (created, guild_id, question, best_score, kind, ref, vector) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO gaps (created, guild_id, question, best_score, kind, ref, vector, user_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (time.time(), key, question, None if best_score is None else float(best_score), kind, ref,
-                 vector.tobytes()))
+                 vector.tobytes(), user_id))
+            self._trim_guild(key)
             return int(cur.lastrowid)
+
+    def _trim_guild(self, key: int, keep: int | None = None) -> int:
+        """Delete all but the newest ``keep`` (default :data:`MAX_ROWS_PER_GUILD`) entries of one
+        guild (the caller holds the lock)."""
+        keep = MAX_ROWS_PER_GUILD if keep is None else keep
+        count = int(self._db.execute("SELECT COUNT(*) FROM gaps WHERE guild_id = ?", (key,)).fetchone()[0])
+        if count <= keep:
+            return 0
+        return self._db.execute(
+            "DELETE FROM gaps WHERE guild_id = ? AND id NOT IN "
+            "(SELECT id FROM gaps WHERE guild_id = ? ORDER BY id DESC LIMIT ?)", (key, key, keep)).rowcount
+
+    def trim(self, keep: int | None = None) -> int:
+        """Apply the per-guild cap to every guild; returns how many entries were deleted."""
+        keep = MAX_ROWS_PER_GUILD if keep is None else keep
+        with self._lock:
+            keys = [int(r[0]) for r in self._db.execute(
+                "SELECT guild_id FROM gaps GROUP BY guild_id HAVING COUNT(*) > ?", (keep,))]
+            return sum(self._trim_guild(key, keep) for key in keys)
+
+    def forget_user(self, user_id: int, refs: Sequence[str] = (), scopes: Sequence[int] = ()) -> int:
+        """Delete the entries ``user_id`` logged, those about answers in ``refs`` (their saved
+        /ask answers, voted down by anyone) and every entry filed under ``scopes`` (keys that
+        were theirs alone, such as an old private direct-message scope)."""
+        with self._lock:
+            n = self._db.execute("DELETE FROM gaps WHERE user_id = ?", (int(user_id),)).rowcount
+            for ref in refs:
+                n += self._db.execute("DELETE FROM gaps WHERE ref = ?", (ref,)).rowcount
+            for scope in scopes:
+                n += self._db.execute("DELETE FROM gaps WHERE guild_id = ?", (int(scope),)).rowcount
+            return n
 
     def _open(self, guild_id: int | None) -> list[tuple]:
         with self._lock:

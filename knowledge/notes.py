@@ -478,6 +478,18 @@ class NoteStore:
                     self._guilds[key] = _Guild(key, guild.index, chunks, next(_VERSIONS))
         return changed
 
+    def drop_scope(self, guild_id: int | None) -> int:
+        """Delete every note of one scope and its index file (a private scope whose owner asked to
+        be forgotten); returns how many notes went."""
+        key = guild_key(guild_id)
+        with self._write_lock(key):
+            with self._lock:
+                n = self._db.execute("DELETE FROM notes WHERE guild_id = ?", (key,)).rowcount
+            self._guilds.pop(key, None)
+            with contextlib.suppress(FileNotFoundError):
+                self.index_path(key).unlink()
+        return n
+
     # ------------------------------------------------------------------ search
     def has_notes(self, guild_id: int | None) -> bool:
         guild = self._guilds.get(guild_key(guild_id))

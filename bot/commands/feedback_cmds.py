@@ -37,7 +37,7 @@ def vote(services: Services, caller: Caller, payload: str) -> Reply:
         stored = store.get_answer(answer_id)
         if stored is not None:
             best = services.kb.search(stored.question, k=1, guild_id=caller.guild_id).best_dense
-            log_gap(services, caller.guild_id, stored.question, best, "downvote", answer_id)
+            log_gap(services, caller.guild_id, stored.question, best, "downvote", answer_id, caller.user_id)
     return Reply(text=f"Thanks for the feedback! This answer has 👍 {up} · 👎 {down}.", ephemeral=True, notice=True,
                  data={"answer_id": answer_id, "up": up, "down": down})
 

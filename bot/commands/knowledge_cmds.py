@@ -14,6 +14,7 @@ from bot.llm.streaming import Edit, throttle_edits
 from bot.replies import hit_dict, hit_source, result_reply, small_talk_reply
 from bot.reply import Reply, Source
 from knowledge.answerer import LEVELS
+from knowledge.gaps import DIRECT_MESSAGES
 from knowledge.query import MAX_QUERY_CHARS, is_small_talk, validate_query
 from knowledge.topics import ROADMAP, resolve_topic, suggest_topics
 from tools.text import clip_words
@@ -33,11 +34,18 @@ LEVEL = Option("level", "How deep: beginner (intuition, no formulas), standard, 
                choices=LEVELS)
 
 
+def gap_scope(guild_id: int | None) -> int | None:
+    """Where a question is filed in the gap log: its server, the local scope, or for a direct
+    message (a negative, per-user notes scope) the one shared DM key, never the user's own."""
+    return DIRECT_MESSAGES if guild_id is not None and guild_id < 0 else guild_id
+
+
 def log_gap(services: Services, guild_id: int | None, question: str, best_score: float | None,
-            kind: str = "abstained", ref: str | None = None) -> None:
-    """Record an unanswered (or voted-down) question in the gap log; never fails the answer."""
+            kind: str = "abstained", ref: str | None = None, user_id: int | None = None) -> None:
+    """Record an unanswered (or voted-down) question in the gap log; never fails the answer.
+    ``user_id``: who logged it, so /forget-me can delete it."""
     try:
-        services.gaps.record(guild_id, question, best_score, kind, ref)
+        services.gaps.record(gap_scope(guild_id), question, best_score, kind, ref, user_id)
     except Exception:
         log.warning("could not record a gap", exc_info=True)
 
@@ -55,7 +63,8 @@ async def ask_stream(services: Services, question: str, caller: Caller, history:
     events = backend.stream_answer(question, history, run_tool=run_tool, guild_id=caller.guild_id, level=level)
     async for edit in throttle_edits(events):
         if edit.final and edit.result is not None and edit.result.answer.abstained:
-            await asyncio.to_thread(log_gap, services, caller.guild_id, question, edit.result.answer.best_score)
+            await asyncio.to_thread(log_gap, services, caller.guild_id, question, edit.result.answer.best_score,
+                                    user_id=caller.user_id)
         if edit.final and edit.reply is not None:
             edit = replace(edit, reply=with_check(edit.reply))
         yield edit
@@ -84,7 +93,7 @@ def ask(services: Services, question: str, caller: Caller, history: Sequence[Tur
         return small_talk_reply()
     result = services.answer_backend.answer(question, history, guild_id=caller.guild_id, level=level)
     if result.abstained:
-        log_gap(services, caller.guild_id, question, result.answer.best_score)
+        log_gap(services, caller.guild_id, question, result.answer.best_score, user_id=caller.user_id)
         return result_reply(result)
     return with_check(result_reply(result))
 

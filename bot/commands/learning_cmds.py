@@ -19,7 +19,7 @@ from bot.commands.learning_replies import (
     progress_summary, question_reply, topic_line,
 )
 from bot.commands.registry import ACTION_PREFIX, Option, all_commands, command
-from bot.context import CONSOLE, Caller
+from bot.context import CONSOLE, Caller, private_scope
 from bot.learning.next_step import DONE, NEW, REVIEW, WEAK, NextStep, compute_next_step
 from bot.learning.progress import compute_progress, week_start
 from bot.learning.quiz import (
@@ -220,35 +220,59 @@ def leaderboard(services: Services, caller: Caller) -> Reply:
                        "you": None if mine is None else {"rank": mine[0], "correct": mine[1], "answered": mine[2]}})
 
 
-@command("forget-me", "Delete all your quiz answers, reviews and progress (needs confirm:true)",
+@command("forget-me", "Delete all your data: quiz answers, reviews, progress, votes, usage (needs confirm:true)",
          Option("confirm", "true to really delete everything (cannot be undone)", type=bool, default=False),
-         example="/forget-me confirm:true", wants_caller=True)
+         example="/forget-me confirm:true", wants_caller=True, ephemeral=True, anonymous_usage=True)
 def forget_me(services: Services, caller: Caller, confirm: bool = False) -> Reply:
     store = store_for(services)
     if not confirm:
         counts = store.user_row_counts(caller.user_id)
         return Reply(
-            text=(f"This deletes all your learning data: {counts['answers']} answers, {counts['cards']} review cards, "
+            text=(f"This deletes all your data: {counts['answers']} quiz answers, {counts['cards']} review cards, "
                   f"{counts['sessions']} quiz sessions, {counts.get('misconceptions', 0)} noted misconceptions and "
-                  f"{counts.get('daily_responses', 0)} question-of-the-day answers, and removes you from every "
-                  "leaderboard. It cannot be undone. To go ahead, run `/forget-me confirm:true`."),
+                  f"{counts.get('daily_responses', 0)} question-of-the-day answers, your saved /ask answers, votes and usage records, "
+                  "your unanswered questions in the gap log and your turns in thread conversations, and "
+                  "removes you from every leaderboard. Server notes you wrote stay for the server, shown as "
+                  f"by {FORMER_MEMBER}. It cannot be undone. To go ahead, run `/forget-me confirm:true`."),
             title="Forget me?", ephemeral=True, data={"deleted": False, "would_delete": counts})
     counts = store.forget_user(caller.user_id)
-    bot_counts = _forget_bot_records(services, caller.user_id)
-    return Reply(text=(f"Done: deleted {counts['answers']} answers, {counts['cards']} review cards, "
-                       f"{counts['sessions']} quiz sessions, {counts.get('misconceptions', 0)} noted misconceptions "
-                       f"and {counts.get('daily_responses', 0)} question-of-the-day answers, plus "
-                       f"{bot_counts['answers']} saved /ask answers, "
-                       f"{bot_counts['votes']} votes and {bot_counts['usage']} usage records. Nothing about you "
-                       "is left."),
-                 title="Forgotten", ephemeral=True, data={"deleted": True, "counts": counts, "bot_records": bot_counts})
+    refs, bot_counts = _forget_bot_records(services, caller.user_id)
+    notes_counts = _forget_notes_and_gaps(services, caller.user_id, refs)
+    turns = services.conversations.forget_user(caller.user_id)
+    return Reply(text=(f"Done: deleted {counts['answers']} quiz answers, {counts['cards']} review cards, "
+                       f"{counts['sessions']} quiz sessions, {counts.get('misconceptions', 0)} noted misconceptions, "
+                       f"{counts.get('daily_responses', 0)} question-of-the-day answers, {bot_counts['answers']} saved /ask answers, "
+                       f"{bot_counts['votes']} votes, {bot_counts['usage']} usage records, "
+                       f"{notes_counts['gaps']} gap-log questions and {turns} conversation turns. "
+                       f"{notes_counts['notes_kept']} server notes you wrote stay, now by {FORMER_MEMBER}. "
+                       "Nothing else about you is left."),
+                 title="Forgotten", ephemeral=True,
+                 data={"deleted": True, "counts": counts, "bot_records": bot_counts,
+                       "notes": notes_counts, "conversation_turns": turns})
 
 
-def _forget_bot_records(services: Services, user_id: int) -> dict[str, int]:
-    """The chat front end's own records (saved answers, 👍/👎, usage) go too."""
+FORMER_MEMBER = "a former member"
+
+
+def _forget_bot_records(services: Services, user_id: int) -> tuple[list[str], dict[str, int]]:
+    """The chat front end's own records (saved answers, 👍/👎, usage) go too; returns the ids of
+    the saved answers first (a 👎 on one put its question in the gap log)."""
     if not services.settings.database_path.exists():  # never used a chat front end: nothing to delete
-        return {"answers": 0, "votes": 0, "usage": 0}
-    return services.chat_store.forget_user(user_id)
+        return [], {"answers": 0, "votes": 0, "usage": 0}
+    refs = services.chat_store.answer_ids_of(user_id)
+    return refs, services.chat_store.forget_user(user_id)
+
+
+def _forget_notes_and_gaps(services: Services, user_id: int, refs: list[str]) -> dict[str, int]:
+    """Gap-log questions they asked (or put there), notes of their private DM scope, and their
+    name and id on server notes (the notes stay: they belong to the server)."""
+    if not services.settings.notes_db_path.exists():
+        return {"gaps": 0, "notes_kept": 0, "private_notes": 0}
+    scope = private_scope(user_id)
+    gaps = services.gaps.forget_user(user_id, refs, scopes=(scope,))
+    private = services.notes.drop_scope(scope)
+    kept = services.notes.rename_author(user_id, FORMER_MEMBER)
+    return {"gaps": gaps, "notes_kept": kept, "private_notes": private}
 
 
 @command(f"{ACTION_PREFIX}{ACTION_COMMAND}", "Answer a quiz question (button)",

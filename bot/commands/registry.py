@@ -119,6 +119,7 @@ class CommandSpec:
     message_menu: str = ""
     server_only: bool = False
     cli: str = ""
+    anonymous_usage: bool = False  # front ends log its use without the user (/forget-me leaves no trace)
 
     def name_on(self, frontend: str = CONSOLE) -> str:
         """The name a user types on ``frontend``: ``gaps resolve`` is ``/admin gaps-resolve`` on Discord."""

@@ -31,6 +31,7 @@ class Turn:
 
     question: str
     answer: str
+    user_id: int | None = None  # who asked (so /forget-me can drop their turns)
 
 
 def estimate_tokens(text: str) -> int:
@@ -41,10 +42,10 @@ def _clip(text: str, limit: int = MAX_TURN_CHARS) -> str:
     return clip(" ".join((text or "").split()), limit)
 
 
-def make_turn(question: str, answer: str) -> Turn:
+def make_turn(question: str, answer: str, user_id: int | None = None) -> Turn:
     """A turn as it is remembered: whitespace folded, citations dropped (their numbers referred
     to the passages of that earlier prompt, not the next one), long text clipped."""
-    return Turn(_clip(question), _clip(strip_citations(answer)))
+    return Turn(_clip(question), _clip(strip_citations(answer)), user_id)
 
 
 def select_history(turns: Sequence[Turn], max_turns: int = DEFAULT_HISTORY_TURNS,
@@ -55,7 +56,7 @@ def select_history(turns: Sequence[Turn], max_turns: int = DEFAULT_HISTORY_TURNS
     picked: list[Turn] = []
     used = 0
     for turn in reversed(list(turns)[-max_turns:]):
-        turn = Turn(_clip(turn.question), _clip(turn.answer))
+        turn = Turn(_clip(turn.question), _clip(turn.answer), turn.user_id)
         cost = estimate_tokens(turn.question) + estimate_tokens(turn.answer)
         if used + cost > max_tokens:
             break
@@ -73,9 +74,17 @@ class Conversation:
         self.max_tokens = max_tokens
         self._turns: deque[Turn] = deque(maxlen=max(1, self.max_turns))
 
-    def add(self, question: str, answer: str) -> None:
+    def add(self, question: str, answer: str, user_id: int | None = None) -> None:
         if self.max_turns:
-            self._turns.append(make_turn(question, answer))
+            self._turns.append(make_turn(question, answer, user_id))
+
+    def drop_user(self, user_id: int) -> int:
+        """Remove the turns ``user_id`` asked; returns how many went."""
+        kept = [t for t in self._turns if t.user_id != user_id]
+        dropped = len(self._turns) - len(kept)
+        self._turns.clear()
+        self._turns.extend(kept)
+        return dropped
 
     def turns(self) -> tuple[Turn, ...]:
         return select_history(tuple(self._turns), self.max_turns, self.max_tokens)
@@ -127,11 +136,21 @@ class ConversationStore:
             conversation = self._get(key, create=False)
             return conversation.turns() if conversation is not None else ()
 
-    def record(self, key: object, question: str, answer: str) -> None:
+    def record(self, key: object, question: str, answer: str, user_id: int | None = None) -> None:
         with self._lock:
             conversation = self._get(key, create=True)
             assert conversation is not None
-            conversation.add(question, answer)
+            conversation.add(question, answer, user_id)
+
+    def forget_user(self, user_id: int) -> int:
+        """Drop every turn ``user_id`` asked, in every conversation; returns how many went."""
+        with self._lock:
+            dropped = 0
+            for key, (conversation, _) in list(self._items.items()):
+                dropped += conversation.drop_user(user_id)
+                if not len(conversation):
+                    del self._items[key]
+            return dropped
 
     def forget(self, key: object) -> None:
         with self._lock:

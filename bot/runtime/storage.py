@@ -94,6 +94,11 @@ class Store:
             ).fetchone()
         return int(row[0]), int(row[1])
 
+    def answer_ids_of(self, user_id: int) -> list[str]:
+        """Ids of the saved answers to ``user_id``'s questions."""
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT id FROM answers WHERE user_id = ?", (user_id,))]
+
     def forget_user(self, user_id: int) -> dict[str, int]:
         """Delete everything tied to a user: their answers (and votes on them), votes, usage."""
         with self._lock:
@@ -104,6 +109,23 @@ class Store:
                     (user_id, user_id)).rowcount
                 answers = self._db.execute("DELETE FROM answers WHERE user_id = ?", (user_id,)).rowcount
                 usage = self._db.execute("DELETE FROM usage WHERE user_id = ?", (user_id,)).rowcount
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return {"answers": answers, "votes": votes, "usage": usage}
+
+    def prune(self, older_than_s: float, now: float | None = None) -> dict[str, int]:
+        """Delete saved answers (with their votes) and usage rows older than ``older_than_s``."""
+        cutoff = (time.time() if now is None else now) - older_than_s
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                votes = self._db.execute(
+                    "DELETE FROM feedback WHERE created < ? OR answer_id IN (SELECT id FROM answers WHERE created < ?)",
+                    (cutoff, cutoff)).rowcount
+                answers = self._db.execute("DELETE FROM answers WHERE created < ?", (cutoff,)).rowcount
+                usage = self._db.execute("DELETE FROM usage WHERE ts < ?", (cutoff,)).rowcount
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")

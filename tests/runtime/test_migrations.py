@@ -67,8 +67,9 @@ def test_an_old_notes_db_is_migrated_forward_with_its_notes(tmp_path):
     path = tmp_path / "notes.db"
     _old_file(path, OLD_NOTES_DB)
     gaps = GapLog(path, one_vector_embedder())  # the gap log table came in migration 2
-    assert _versions(path) == [(1, "notes"), (2, "gap_log")]  # 1 adopted from user_version, 2 applied
-    assert gaps.record(7, "when is the exam?", 0.2) is not None
+    # 1 adopted from user_version, 2 and 3 applied
+    assert _versions(path) == [(1, "notes"), (2, "gap_log"), (3, "gap_asker")]
+    assert gaps.record(7, "when is the exam?", 0.2, user_id=5) is not None
     assert [g.example for g in gaps.groups(7)] == ["when is the exam?"]
     db = sqlite3.connect(path)
     assert db.execute("SELECT title, author_name FROM notes").fetchall() == [("Office hours", "Ada")]
