@@ -46,21 +46,26 @@ LIGHT_COMMANDS = [("help", {}), ("roadmap", {}), ("search", {"query": "dying rel
 
 
 def settled(handle):  # noqa: ANN001, ANN201 - a stand-in InteractionHandle → its reply, once there
-    """The reply a student sees: an error follow-up, or the original once it is no longer "thinking…"."""
-    message = handle.followups[-1] if handle.followups else handle.original
-    if message is None or message.loading or not (message.embeds or message.content):
-        return None
-    return message
+    """The reply a student sees: an error follow-up, or the original once it is the final embed
+    (not "thinking…", not a streamed preview)."""
+    if handle.followups:
+        return handle.followups[-1]
+    message = handle.original
+    return message if message is not None and not message.loading and message.embeds else None
 
 
-def rss_mb(pids: list[int]) -> float:
-    total = 0
+def memory_mb(pids: list[int]) -> tuple[float, float]:
+    """(RSS, PSS) of these processes together: RSS counts the libraries they share (torch…) once
+    per process, PSS splits shared pages between them."""
+    rss = pss = 0
     for pid in pids:
         try:
-            total += psutil.Process(pid).memory_info().rss
+            info = psutil.Process(pid).memory_full_info()
         except psutil.Error:
-            pass
-    return total / 2**20
+            continue
+        rss += info.rss
+        pss += getattr(info, "pss", info.rss)
+    return rss / 2**20, pss / 2**20
 
 
 async def main() -> None:
@@ -91,7 +96,7 @@ async def main() -> None:
     await asyncio.to_thread(services.warm_up)
 
     lag_max = 0.0
-    peak_rss = 0.0
+    peak_rss = peak_pss = 0.0
     stop = asyncio.Event()
 
     async def lag_probe() -> None:
@@ -102,10 +107,11 @@ async def main() -> None:
             lag_max = max(lag_max, time.perf_counter() - t - 0.01)
 
     async def rss_probe(bot: TutorBot) -> None:
-        nonlocal peak_rss
+        nonlocal peak_rss, peak_pss
         while not stop.is_set():
             pids = [os.getpid(), *bot.runner.worker_pids()]
-            peak_rss = max(peak_rss, await asyncio.to_thread(rss_mb, pids))
+            rss, pss = await asyncio.to_thread(memory_mb, pids)
+            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
             await asyncio.sleep(SAMPLE_S)
 
     async with DiscordStandIn() as standin:
@@ -164,7 +170,8 @@ async def main() -> None:
           "injected, the rest from its buckets)")
     print(f"completion of all {len(handles)} interactions: {elapsed:.1f} s")
     print(f"errors: {errors}, lost replies: {lost}, told busy: {busy}  (targets 0, 0)")
-    print(f"total RSS (bot + workers): {peak_rss:.0f} MB at peak  (target < 1,500 MB)")
+    print(f"total RSS (bot + workers): {peak_rss:.0f} MB at peak  (target < 1,500 MB; PSS, shared pages "
+          f"counted once: {peak_pss:.0f} MB; the stand-ins run in the bot's process and count too)")
 
 
 if __name__ == "__main__":
