@@ -613,12 +613,16 @@ class LearningStore:
 
     # ------------------------------------------------------------------ privacy
 
-    def _user_tables(self) -> list[str]:
+    def _user_tables(self, db: sqlite3.Connection | None = None) -> list[str]:
         """Every table with a ``user_id`` column except ``users`` (found, so new tables are covered)."""
-        with self._lock:
-            names = [r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-            tables = [n for n in names if n != "users"
-                      and any(c[1] == "user_id" for c in self._db.execute(f"PRAGMA table_info({n})"))]
+        if db is None:
+            if self._closed:
+                raise StoreClosed(self.path)
+            with self._lock:
+                return self._user_tables(self._db)
+        names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        tables = [n for n in names if n != "users"
+                  and any(c[1] == "user_id" for c in db.execute(f"PRAGMA table_info({n})"))]
         # answers first: their ON DELETE SET NULL would otherwise rewrite them before deleting them
         return sorted(tables, key=lambda n: (n != "answers", n))
 
@@ -628,11 +632,11 @@ class LearningStore:
 
     def forget_user(self, user_id: int) -> dict[str, int]:
         """Delete every row about ``user_id`` in every table that has one; returns how many of each."""
-        tables = self._user_tables()
-
         def write(db: sqlite3.Connection) -> dict[str, int]:
+            # The tables are read inside the write job, so a call after shutdown raises
+            # StoreClosed at once instead of touching a closed connection.
             counts = {table: db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,)).rowcount
-                      for table in tables}  # session_questions go with their sessions
+                      for table in self._user_tables(db)}  # session_questions go with their sessions
             counts["users"] = db.execute("DELETE FROM users WHERE user_id = ?", (user_id,)).rowcount
             return {k: int(v) for k, v in counts.items()}
 
