@@ -19,6 +19,7 @@ from knowledge.corpus import load_articles
 from tools.text import clip_words
 
 PASSAGE_CHARS = 700
+MIN_PARAGRAPH_WORDS = 25
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _STOP = frozenset("""a an and are as at be by can do does for from has have how if in into is it its of on or
 so than that the their then there these this to was what when which while why will with you your not no""".split())
@@ -53,7 +54,35 @@ def passage_for(topic: str, section: str, about: str, limit: int = PASSAGE_CHARS
     wanted = _words(about)
     idf = {w: math.log((1 + len(vocab)) / (1 + sum(w in v for v in vocab))) for w in wanted}
 
-    def score(chunk: Chunk) -> tuple[float, int]:
-        return sum(idf[w] for w in wanted & _words(chunk.text)), -chunk.id
+    # A chunk can hold several paragraphs (a "Common misconceptions" chunk holds several
+    # misconceptions): the passage is the best paragraph, so the quote starts at the correction
+    # rather than at whatever the chunk opens with.
+    paragraphs = [(para, c.id, n) for c in chunks for n, para in enumerate(_paragraphs(c.text))]
 
-    return clip_words(max(chunks, key=score).text, limit)
+    def score(item: tuple[str, int, int]) -> tuple[float, int, int]:
+        # Shared rare words, per square root of the paragraph's size: a long paragraph that
+        # touches many of the words must not beat the short one that is about them.
+        para, chunk_id, n = item
+        words = _words(para)
+        return sum(idf[w] for w in wanted & words) / math.sqrt(max(len(words), 1)), -chunk_id, -n
+
+    return clip_words(max(paragraphs, key=score)[0], limit)
+
+
+def _paragraphs(text: str, min_words: int = MIN_PARAGRAPH_WORDS) -> list[str]:
+    """Blank-line paragraphs, a short one (a lead-in, a heading line) joined to the next."""
+    out: list[str] = []
+    pending = ""
+    for para in (p.strip() for p in re.split(r"\n\s*\n", text)):
+        if not para:
+            continue
+        pending = f"{pending}\n\n{para}" if pending else para
+        if len(pending.split()) >= min_words:
+            out.append(pending)
+            pending = ""
+    if pending:
+        if out and len(pending.split()) < min_words:
+            out[-1] = f"{out[-1]}\n\n{pending}"
+        else:
+            out.append(pending)
+    return out or [text]
