@@ -404,7 +404,7 @@ class StandInChannel:
                 "parent_id": str(self.parent_id) if self.parent_id else None,
                 "flags": 0,
             }
-            if self.type in (0, 5):
+            if self.type in (0, 5, CHANNEL_FORUM):  # text, news and forum channels share these
                 data.update(
                     topic=self.topic,
                     last_message_id=str(self.last_message_id) if self.last_message_id else None,
@@ -414,13 +414,8 @@ class StandInChannel:
                 )
             elif self.type == 2:
                 data.update(bitrate=64000, user_limit=0, rtc_region=None, rate_limit_per_user=0)
-            elif self.type == CHANNEL_FORUM:
+            if self.type == CHANNEL_FORUM:
                 data.update(
-                    topic=self.topic,
-                    last_message_id=str(self.last_message_id) if self.last_message_id else None,
-                    rate_limit_per_user=0,
-                    default_auto_archive_duration=1440,
-                    default_thread_rate_limit_per_user=0,
                     available_tags=[],
                     default_reaction_emoji=None,
                     default_sort_order=None,

@@ -18,7 +18,8 @@ from bot.services import Services
 from bot.settings import Settings
 from tests.discord_standin import DiscordStandIn
 from tests.frontends.test_discord_e2e import MANAGE_GUILD, TEST_TIMEOUT_S, make_settings, run
-from tests.llm.standin import Say, StandIn
+from tests.frontends.test_discord_llm import ANSWER, llm  # noqa: F401 - llm is a fixture
+from tests.llm.standin import Say
 
 THREAD_BUTTON = "tutor:thread:"
 
@@ -44,17 +45,6 @@ def test_replies_survive_route_and_global_429s_after_waiting_retry_after(service
         assert len(standin.rate_limited) == 2 and len(sent.replies) == 1  # nothing lost, nothing doubled
 
     run(services, lambda s: make_settings(tmp_path), scenario)
-
-
-ANSWER = ("Deep sigmoid nets stop learning because each layer multiplies the gradient by at most 0.25, "
-          "so after many layers almost nothing reaches the first layer [1]. ReLU and careful init help [2].")
-
-
-@pytest.fixture(scope="module")
-def llm():
-    server = StandIn().start()
-    yield server
-    server.stop()
 
 
 def run_with_llm(services_base, tmp_path, llm_server, scenario, **settings: Any) -> None:
