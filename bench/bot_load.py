@@ -199,7 +199,7 @@ async def main() -> None:
         await bot.close()
         with contextlib.suppress(BaseException):
             await asyncio.wait_for(client, 10)
-        harness.call(standin.stop())
+        harness.call(standin.__aexit__(None, None, None))  # stops it; a strict stand-in checks it was used cleanly
         harness.close()
     llm.stop()
 
