@@ -5,14 +5,15 @@ commands (threads) and LLM answers whose model (the OpenAI-compatible stand-in) 
 demo as a tool, then answers. Discord's stand-in enforces its rate-limit buckets and we inject
 extra 429s (route and global) on the reply endpoints. Prints interaction acknowledgement
 latency, the event loop's worst lag, errors, lost replies, how many 429s the bot rode out and
-the peak resident memory of the bot and its worker processes together. The Discord stand-in
-and the students run on their own event loop in another thread (Discord is another machine), so
-the lag probe sees only the bot's loop; the stand-ins still share the bot's process (its GIL and
-its RSS), so the figures are conservative.
+the peak resident memory of the bot and its worker processes together. Discord, the LLM server
+and the students are other machines in production, so their stand-ins run in a process of their
+own: the bot's process holds only the bot (its GIL, its RSS). They still share the host's two
+cores with the bot, so the figures are conservative.
 
 Targets: ack p95 < 100 ms, loop lag max < 100 ms, 0 errors, 0 lost replies, total RSS < 1,500 MB.
 
-Run: .venv/bin/python bench/bot_load.py
+Run: .venv/bin/python bench/bot_load.py [--profile]
+(--profile: sample the bot loop's stack whenever it stalls > 20 ms and print the commonest stacks.)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import multiprocessing
 import os
 import statistics
 import sys
@@ -27,6 +29,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import psutil
 
@@ -38,6 +41,7 @@ from bench.common import percentile  # noqa: E402
 HEAVY = 25
 LIGHT = 50
 LLM = 25
+ARRIVAL_GAP_S = 0.005  # 100 interactions arrive within half a second: all of them are in flight together
 ROUTE_429S = 8  # injected on the edits of interaction replies
 GLOBAL_429S = 3  # injected bot-wide 429s
 SAMPLE_S = 0.25
@@ -58,13 +62,18 @@ def settled(handle):  # noqa: ANN001, ANN201 - a stand-in InteractionHandle → 
     return message if message is not None and not message.loading and message.embeds else None
 
 
-def memory_mb(pids: list[int]) -> tuple[float, float]:
-    """(RSS, PSS) of these processes together: RSS counts the libraries they share (torch…) once
-    per process, PSS splits shared pages between them."""
+def memory_mb(bot_pid: int) -> tuple[float, float]:
+    """(RSS, PSS) of the bot and every process it started (workers…) together: RSS counts the
+    libraries they share (torch…) once per process, PSS splits shared pages between them."""
     rss = pss = 0
-    for pid in pids:
+    try:
+        bot = psutil.Process(bot_pid)
+        processes = [bot, *bot.children(recursive=True)]
+    except psutil.Error:
+        return 0.0, 0.0
+    for process in processes:
         try:
-            info = psutil.Process(pid).memory_full_info()
+            info = process.memory_full_info()
         except psutil.Error:
             continue
         rss += info.rss
@@ -72,85 +81,101 @@ def memory_mb(pids: list[int]) -> tuple[float, float]:
     return rss / 2**20, pss / 2**20
 
 
-class HarnessLoop:
-    """An event loop in a thread of its own for the stand-in Discord and the students."""
+class StallProfiler:
+    """Watchdog thread: when the loop's heartbeat is older than ``stall_s``, sample the loop
+    thread's stack (a few innermost frames) every ms; :meth:`report` prints the commonest."""
 
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="harness", daemon=True)
-        self.thread.start()
+    def __init__(self, stall_s: float = 0.02) -> None:
+        import collections
 
-    def call(self, coro):  # noqa: ANN001, ANN201 - blocking: for set-up and tear-down
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(120)
+        self.stall_s = stall_s
+        self.beat = time.perf_counter()
+        self.samples: collections.Counter[str] = collections.Counter()
+        self.loop_thread = threading.get_ident()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="stall-profiler", daemon=True)
+        self.collections: list[tuple[int, float]] = []  # (generation, seconds): a collection holds the GIL
+        self._gc_started = 0.0
+        import gc
 
-    async def wait(self, coro):  # noqa: ANN001, ANN201 - awaited from the bot's loop
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+        gc.callbacks.append(self._on_gc)
 
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
+    def _on_gc(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.collections.append((info["generation"], time.perf_counter() - self._gc_started))
+
+    async def heartbeat(self, stop: asyncio.Event) -> None:
+        self._thread.start()
+        while not stop.is_set():
+            self.beat = time.perf_counter()
+            await asyncio.sleep(0.002)
+        self._stop.set()
+
+    def _watch(self) -> None:
+        import traceback
+
+        while not self._stop.wait(0.001):
+            if time.perf_counter() - self.beat < self.stall_s:
+                continue
+            frame = sys._current_frames().get(self.loop_thread)
+            if frame is None:
+                continue
+            stack = [f for f in traceback.extract_stack(frame) if not f.filename.startswith("<frozen")][-6:]
+            self.samples[" <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(stack))] += 1
+
+    def report(self, top: int = 15) -> None:
+        total = sum(self.samples.values())
+        for generation in (0, 1, 2):
+            times = [t for g, t in self.collections if g == generation]
+            if times:
+                print(f"gc generation {generation}: {len(times)} collections, max {max(times) * 1000:.1f} ms, "
+                      f"total {sum(times) * 1000:.0f} ms")
+        print(f"stall samples (1 per ms while the loop is > {self.stall_s * 1000:.0f} ms late): {total}")
+        for stack, count in self.samples.most_common(top):
+            print(f"  {count:6d}  {stack}")
 
 
-async def main() -> None:
-    from bot.frontends.discord_bot import TutorBot
-    from bot.services import Services
-    from bot.settings import Settings
+def _model_turn(body: dict) -> object:
+    """The stand-in model: call the confusion-matrix demo first, answer once it has the result."""
+    from tests.llm.standin import CallTool, Say
+
+    if any(m.get("role") == "tool" for m in body.get("messages", [])):
+        return Say(ANSWER, chunk_chars=24)
+    return CallTool("metrics_confusion_matrix", json.dumps({"matrix": [[50, 10], [5, 35]]}))
+
+
+def world_process(conn) -> None:  # noqa: ANN001 - a multiprocessing Connection
+    """The other machines: Discord's stand-in, the LLM server's stand-in and the students."""
+    sys.path.insert(0, str(ROOT))
+    asyncio.run(_world(conn))
+
+
+async def _world(conn) -> None:  # noqa: ANN001
+    """Memory is sampled from here too: reading /proc/<pid>/smaps is work the bot's process
+    would otherwise do under its own GIL."""
     from tests.discord_standin import DiscordStandIn
-    from tests.llm.standin import CallTool, Respond, Say, StandIn
-
-    def model_turn(body: dict) -> object:
-        """The stand-in model: call the confusion-matrix demo first, answer once it has the result."""
-        if any(m.get("role") == "tool" for m in body.get("messages", [])):
-            return Say(ANSWER, chunk_chars=24)
-        return CallTool("metrics_confusion_matrix", json.dumps({"matrix": [[50, 10], [5, 35]]}))
+    from tests.llm.standin import Respond, StandIn
 
     llm = StandIn().start()
-    llm.push(*[Respond(model_turn) for _ in range(LLM * 4)])
-    data_dir = Path(tempfile.mkdtemp(prefix="tutor-load-"))
-    existing = ROOT / "var" / "index"
-    if existing.exists():  # reuse a built index (the article index is not what we measure)
-        import shutil
+    llm.push(*[Respond(_model_turn) for _ in range(LLM * 4)])
+    standin = await DiscordStandIn(patch=False).start()
+    conn.send({"api_base": standin.api_base, "gateway_url": standin.gateway_url, "base_url": standin.base_url,
+               "token": standin.token, "guild_id": standin.guild.id, "llm_url": llm.url, "llm_model": llm.model})
+    try:
+        await standin.wait_until_connected(120)
+        bot_pid = await asyncio.to_thread(conn.recv)  # the bot is ready
+        peak = [0.0, 0.0]
+        sampling = asyncio.Event()
 
-        shutil.copytree(existing, data_dir / "index")
-    settings = Settings(data_dir=data_dir, cooldown_s=0, heavy_cooldown_s=0, guild_max_heavy=HEAVY + LLM,
-                        max_queued_heavy=200, queue_wait_s=600, llm_base_url=llm.url, llm_model=llm.model,
-                        llm_timeout_s=120)
-    services = Services(settings)
-    await asyncio.to_thread(services.warm_up)
+        async def sample_memory() -> None:
+            while not sampling.is_set():
+                rss, pss = await asyncio.to_thread(memory_mb, bot_pid)
+                peak[:] = max(peak[0], rss), max(peak[1], pss)
+                await asyncio.sleep(SAMPLE_S)
 
-    lag_max = 0.0
-    peak_rss = peak_pss = 0.0
-    stop = asyncio.Event()
-
-    async def lag_probe(measuring: threading.Event) -> None:
-        nonlocal lag_max
-        while not stop.is_set():
-            t = time.perf_counter()
-            await asyncio.sleep(0.01)
-            if measuring.is_set():  # from the first student's interaction on
-                lag_max = max(lag_max, time.perf_counter() - t - 0.01)
-
-    async def rss_probe(bot: TutorBot) -> None:
-        nonlocal peak_rss, peak_pss
-        while not stop.is_set():
-            pids = [os.getpid(), *bot.runner.worker_pids()]
-            rss, pss = await asyncio.to_thread(memory_mb, pids)
-            peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
-            await asyncio.sleep(SAMPLE_S)
-
-    # The Discord stand-in and the students run on an event loop of their own in another thread,
-    # as Discord is another machine: the bot's loop (this one) does only the bot's work, so its
-    # lag probe measures the bot. They still share this process (the GIL, and the RSS figure).
-    harness = HarnessLoop()
-    standin = harness.call(DiscordStandIn().start())
-    settings = settings.model_copy(update={"dev_guild_id": standin.guild.id})
-    bot = TutorBot(settings, services=services, owns_services=True)
-    client = asyncio.create_task(bot.start(standin.token), name="bot")
-    await harness.wait(standin.wait_until_connected(120))
-    await asyncio.wait_for(bot.wait_until_ready(), 120)
-
-    async def students_act() -> tuple[list, float, int, int, int, int]:
-        """Runs on the harness loop: every student's interaction, then every reply."""
+        sampler = asyncio.create_task(sample_memory())
         # start the workers so we measure steady state, not process start-up
         warm = await standin.send_slash_command("demo activations")
         await warm.wait_for_final(timeout=300, predicate=lambda m: not m.loading)
@@ -160,7 +185,7 @@ async def main() -> None:
         students = [standin.add_user(f"student{i}") for i in range(HEAVY + LIGHT + LLM)]
         kinds = ["heavy"] * HEAVY + ["light"] * LIGHT + ["llm"] * LLM
         order = sorted(range(len(kinds)), key=lambda i: (i * 37) % len(kinds))  # interleaved
-        measuring.set()
+        conn.send("measuring")
         started = time.perf_counter()
         handles = []
         for n, i in enumerate(order):
@@ -172,6 +197,8 @@ async def main() -> None:
             else:
                 command, options = "ask", {"question": "what are precision and recall for my confusion matrix?"}
             handles.append((kind, await standin.send_slash_command(command, options, user=students[i])))
+            await asyncio.sleep(ARRIVAL_GAP_S)  # on the wire now, as Discord sends it (not after the whole burst is built)
+        arrivals_s = time.perf_counter() - started
         errors = lost = busy = 0
         for kind, h in handles:
             try:
@@ -186,35 +213,90 @@ async def main() -> None:
                 busy += 1
             elif "went wrong" in text or not final.embeds:
                 errors += 1
-        elapsed = time.perf_counter() - started
-        return handles, elapsed, errors, lost, busy, len(standin.rate_limited) - already_limited
-
-    measuring = threading.Event()
-    probes = [asyncio.create_task(lag_probe(measuring)), asyncio.create_task(rss_probe(bot))]
-    try:
-        handles, elapsed, errors, lost, busy, limited = await harness.wait(students_act())
+        sampling.set()
+        await sampler
+        conn.send({"rss": peak[0], "pss": peak[1], "acks": [h.response_latency * 1000 for _, h in handles if h.response_latency is not None],
+                   "n": len(handles), "arrivals_s": arrivals_s, "elapsed": time.perf_counter() - started, "errors": errors, "lost": lost,
+                   "busy": busy, "limited": len(standin.rate_limited) - already_limited})
+        await asyncio.to_thread(conn.recv)  # the bot has closed
     finally:
-        stop.set()
-        await asyncio.gather(*probes)
-        await bot.close()
-        with contextlib.suppress(BaseException):
-            await asyncio.wait_for(client, 10)
-        harness.call(standin.__aexit__(None, None, None))  # stops it; a strict stand-in checks it was used cleanly
-        harness.close()
-    llm.stop()
+        await standin.__aexit__(None, None, None)  # stops it; a strict stand-in checks it was used cleanly
+        llm.stop()
 
-    acks = [h.response_latency * 1000 for _, h in handles if h.response_latency is not None]
+
+async def main() -> None:
+    from bot.frontends.discord_bot import TutorBot
+    from bot.services import Services
+    from bot.settings import Settings
+    from tests.discord_standin.server import patch_discord
+
+    ctx = multiprocessing.get_context("spawn")
+    conn, child_conn = ctx.Pipe()
+    world = ctx.Process(target=world_process, args=(child_conn,), name="stand-ins", daemon=True)
+    world.start()
+    addresses = await asyncio.to_thread(conn.recv)
+    data_dir = Path(tempfile.mkdtemp(prefix="tutor-load-"))
+    existing = ROOT / "var" / "index"
+    if existing.exists():  # reuse a built index (the article index is not what we measure)
+        import shutil
+
+        shutil.copytree(existing, data_dir / "index")
+    settings = Settings(data_dir=data_dir, cooldown_s=0, heavy_cooldown_s=0, guild_max_heavy=HEAVY + LLM,
+                        max_queued_heavy=200, queue_wait_s=600, llm_base_url=addresses["llm_url"],
+                        llm_model=addresses["llm_model"], llm_timeout_s=120, dev_guild_id=addresses["guild_id"])
+    services = Services(settings)
+    await asyncio.to_thread(services.warm_up)
+
+    lag_max = 0.0
+    stop = asyncio.Event()
+    measuring = threading.Event()
+
+    async def lag_probe() -> None:
+        nonlocal lag_max
+        while not stop.is_set():
+            t = time.perf_counter()
+            await asyncio.sleep(0.01)
+            if measuring.is_set():  # from the first student's interaction on
+                lag_max = max(lag_max, time.perf_counter() - t - 0.01)
+
+    with patch_discord(SimpleNamespace(**addresses)):
+        bot = TutorBot(settings, services=services, owns_services=True)
+        client = asyncio.create_task(bot.start(addresses["token"]), name="bot")
+        await asyncio.wait_for(bot.wait_until_ready(), 120)
+        probes = [asyncio.create_task(lag_probe())]
+        profiler = StallProfiler() if "--profile" in sys.argv else None
+        if profiler is not None:
+            probes.append(asyncio.create_task(profiler.heartbeat(stop)))
+        conn.send(os.getpid())  # ready
+        try:
+            assert await asyncio.to_thread(conn.recv) == "measuring"
+            measuring.set()
+            result = await asyncio.to_thread(conn.recv)
+        finally:
+            stop.set()
+            await asyncio.gather(*probes)
+            await bot.close()
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(client, 10)
+            conn.send("closed")
+            await asyncio.to_thread(world.join, 30)
+
+    acks = result["acks"]
     print(f"interactions: {HEAVY} heavy + {LIGHT} light + {LLM} LLM answers with a demo tool call, "
-          f"on {bot.runner.workers} worker processes")
+          f"arriving within {result['arrivals_s']:.2f} s, on {bot.runner.workers} worker processes")
     print(f"ack latency: p50 {statistics.median(acks):.1f} ms, p95 {percentile(acks, 0.95):.1f} ms, "
           f"max {max(acks):.1f} ms  (target: p95 < 100 ms)")
     print(f"event loop lag max: {lag_max * 1000:.1f} ms  (target < 100 ms)")
-    print(f"429s answered by the stand-in and ridden out: {limited} ({ROUTE_429S} route + {GLOBAL_429S} global "
-          "injected, the rest from its buckets)")
-    print(f"completion of all {len(handles)} interactions: {elapsed:.1f} s")
-    print(f"errors: {errors}, lost replies: {lost}, told busy: {busy}  (targets 0, 0)")
-    print(f"total RSS (bot + workers): {peak_rss:.0f} MB at peak  (target < 1,500 MB; PSS, shared pages "
-          f"counted once: {peak_pss:.0f} MB; the stand-ins run in the bot's process and count too)")
+    print(f"429s answered by the stand-in and ridden out: {result['limited']} ({ROUTE_429S} route + "
+          f"{GLOBAL_429S} global injected, the rest from its buckets)")
+    print(f"completion of all {result['n']} interactions: {result['elapsed']:.1f} s")
+    print(f"errors: {result['errors']}, lost replies: {result['lost']}, told busy: {result['busy']}  (targets 0, 0)")
+    print(f"total RSS (bot + workers): {result['rss']:.0f} MB at peak  (target < 1,500 MB; PSS, shared "
+          f"pages counted once: {result['pss']:.0f} MB)")
+    if profiler is not None:
+        profiler.report()
+    if world.exitcode not in (0, None):
+        print(f"the stand-ins' process exited with {world.exitcode}: see its traceback above")
 
 
 if __name__ == "__main__":

@@ -129,8 +129,21 @@ class Services:
         return ConversationStore.from_settings(self.settings)
 
     def warm_up(self) -> None:
-        """Load the model and index now (bots call this at start, not on the first question)."""
+        """Load now what the first question or button would otherwise load on the bot's loop
+        (call it in a thread at start): the model, the index, the answer backend, the quiz bank."""
+        from knowledge.quiz_bank import load_bank
+
         _ = self.answerer
+        warm_backend = getattr(self.answer_backend, "warm_up", None)
+        if warm_backend is not None:
+            warm_backend()
+        load_bank()
+
+    async def open_clients(self) -> None:
+        """Network clients for the running loop (the LLM's), made off the loop."""
+        open_client = getattr(self.answer_backend, "open_client", None)
+        if open_client is not None:
+            await open_client()
 
     def prune(self, now: float | None = None) -> dict[str, int]:
         """Retention (at start and daily): ``tutor.db`` answers, votes and usage older than

@@ -25,6 +25,7 @@ perturbations), all further apart than the tolerance.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import random
@@ -697,11 +698,23 @@ def numeric_options(value: float, tolerance: float, fmt: str, distractors: tuple
 
 
 def article_sections(slug: str, articles_dir: Path = ARTICLES_DIR) -> tuple[str, ...]:
-    """The ``## `` headings of an article, in order."""
+    """The ``## `` headings of an article, in order (read again only when the file changes:
+    every "Quiz me on this" button asks for them)."""
     path = articles_dir / f"{slug}.md"
-    if not path.exists():
+    try:
+        modified = path.stat().st_mtime_ns
+    except OSError:
         return ()
-    return tuple(line[3:].strip() for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("## "))
+    return _headings(path, modified)
+
+
+@functools.lru_cache(maxsize=256)
+def _headings(path: Path, modified_ns: int) -> tuple[str, ...]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return ()
+    return tuple(line[3:].strip() for line in text.splitlines() if line.startswith("## "))
 
 
 def _number(raw: Any, where: str) -> float:

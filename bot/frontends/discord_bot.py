@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import sys
@@ -138,7 +139,16 @@ class TutorBot(discord.Client):
     async def setup_hook(self) -> None:
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         self.daily_task.start()  # its first check runs once the bot is ready
-        await asyncio.to_thread(self.services.warm_up)  # model + index loaded before the first question
+        # Everything the first interactions would otherwise make on the loop: the model, index and
+        # banks, the LLM client (an SSL context), the threads of the executors.
+        await asyncio.to_thread(self.services.warm_up)
+        await self.services.open_clients()
+        await self.runner.start_threads()
+        # The model, index and banks are a few million long-lived objects: a full collection walks
+        # them all and holds the GIL for half a second (measured in bench/bot_load.py), the loop
+        # with it. Frozen, they are left out of every later collection (CPython's gc.freeze).
+        gc.collect()
+        gc.freeze()
         self._housekeeping = asyncio.create_task(prune_daily(self.services))
         if self.settings.dev_guild_id:
             guild = discord.Object(id=self.settings.dev_guild_id)

@@ -342,6 +342,26 @@ class OpenAIChatBackend:
         return AsyncOpenAI(base_url=self.base_url, api_key=self.api_key, timeout=self.timeout_s,
                            max_retries=self.max_retries)
 
+    def warm_up(self) -> None:
+        """What the first answer would otherwise pay for (call it in a thread at start): the
+        openai package's imports and the sentence bank the excerpts are chosen from."""
+        import openai  # noqa: F401 - its import is slow and lazy in parts
+
+        _ = self.bank
+
+    async def open_client(self) -> None:
+        """Make the running loop's client now, in a thread: building one creates an SSL context,
+        tens of milliseconds that would otherwise stall the bot's loop on the first answer."""
+        loop = asyncio.get_running_loop()
+        if loop not in self._clients:
+            client = await asyncio.to_thread(self._new_warm_client)
+            self._clients.setdefault(loop, client)
+
+    def _new_warm_client(self) -> Any:
+        client = self.new_client()
+        _ = client.chat.completions  # the resource modules are imported on first access
+        return client
+
     def client(self) -> Any:
         """The client of the running event loop (connections are reused between answers)."""
         loop = asyncio.get_running_loop()

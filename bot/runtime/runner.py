@@ -22,6 +22,7 @@ import logging
 import math
 import multiprocessing
 import os
+import threading
 import time
 import weakref
 from collections import deque
@@ -119,22 +120,35 @@ class CommandRunner:
         self.max_jobs = max_jobs
         self._pool: Any = None  # pebble.ProcessPool, made on the first heavy demo
         self._slots: asyncio.Semaphore | None = None
+        self.light_threads = light_threads
         self._light = ThreadPoolExecutor(light_threads, thread_name_prefix="tutor-light")
+        self._pool_lock = threading.Lock()  # the pool is made from a scheduling thread
         self._queued = 0
         self._durations: deque[float] = deque(maxlen=50)
         self._closed = False
         _RUNNERS.add(self)
 
+    async def start_threads(self) -> None:
+        """Start the light threads and the loop's default executor threads now: a thread pool starts
+        its threads on demand, and starting one waits on the loop until the new thread runs."""
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(self._light, time.sleep, 0.02)
+                               for _ in range(self.light_threads)),
+                             # and the loop's default executor (asyncio.to_thread), as CPython sizes it
+                             *(loop.run_in_executor(None, time.sleep, 0.02)
+                               for _ in range(min(32, (os.cpu_count() or 1) + 4))))
+
     def _ensure_pool(self) -> Any:
         if self._closed:
             raise QueueFull("the bot is shutting down; try again in a minute")
-        if self._pool is None:
-            from pebble import ProcessPool
+        with self._pool_lock:
+            if self._pool is None:
+                from pebble import ProcessPool
 
-            ctx = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
-            self._pool = ProcessPool(max_workers=self.workers, max_tasks=self.max_jobs,
-                                     initializer=_worker_init, context=ctx)
-        return self._pool
+                ctx = multiprocessing.get_context("spawn")  # no fork of a process holding torch threads
+                self._pool = ProcessPool(max_workers=self.workers, max_tasks=self.max_jobs,
+                                         initializer=_worker_init, context=ctx)
+            return self._pool
 
     @property
     def queued(self) -> int:
@@ -197,8 +211,14 @@ class CommandRunner:
         from pebble import ProcessExpired
 
         started = time.monotonic()
-        future = self._ensure_pool().schedule(_run_in_worker, args=(self.worker_services, spec.handler, dict(kwargs)),
-                                              timeout=self.timeout_s)
+        # Scheduled from a thread: the first job starts the pool's manager threads (and they wait
+        # for each other), which would stall the loop.
+        scheduling = asyncio.ensure_future(asyncio.to_thread(self._schedule, spec, dict(kwargs)))
+        try:
+            future = await asyncio.shield(scheduling)
+        except asyncio.CancelledError:  # the job is scheduled all the same: stop it once it is
+            scheduling.add_done_callback(lambda t: t.cancelled() or t.exception() or t.result().cancel())
+            raise
         try:
             reply = await asyncio.wrap_future(future)
         except TimeoutError:  # pebble terminated this job's worker (only it) and starts another
@@ -213,6 +233,10 @@ class CommandRunner:
             raise
         self._durations.append(time.monotonic() - started)
         return reply
+
+    def _schedule(self, spec: Any, kwargs: dict[str, Any]) -> Any:
+        return self._ensure_pool().schedule(_run_in_worker, args=(self.worker_services, spec.handler, kwargs),
+                                            timeout=self.timeout_s)
 
     def shutdown(self) -> None:
         """Stop the workers (a running demo is terminated) and the light threads; returns within
