@@ -62,23 +62,27 @@ def settled(handle):  # noqa: ANN001, ANN201 - a stand-in InteractionHandle → 
     return message if message is not None and not message.loading and message.embeds else None
 
 
-def memory_mb(bot_pid: int) -> tuple[float, float]:
-    """(RSS, PSS) of the bot and every process it started (workers…) together: RSS counts the
-    libraries they share (torch…) once per process, PSS splits shared pages between them."""
+def memory_mb(bot_pid: int) -> tuple[float, float, list[str]]:
+    """(RSS, PSS, one "name pid: N MB" per process) of the bot and every process it started
+    (workers…) together: RSS counts the libraries they share (torch…) once per process, PSS splits
+    shared pages between them."""
     rss = pss = 0
+    parts = []
     try:
         bot = psutil.Process(bot_pid)
         processes = [bot, *bot.children(recursive=True)]
     except psutil.Error:
-        return 0.0, 0.0
+        return 0.0, 0.0, []
     for process in processes:
         try:
             info = process.memory_full_info()
+            name = "bot" if process.pid == bot_pid else " ".join(process.cmdline()[1:3])[:40] or process.name()
         except psutil.Error:
             continue
         rss += info.rss
         pss += getattr(info, "pss", info.rss)
-    return rss / 2**20, pss / 2**20
+        parts.append(f"{name} {process.pid}: {info.rss / 2**20:.0f} MB")
+    return rss / 2**20, pss / 2**20, parts
 
 
 class StallProfiler:
@@ -166,13 +170,15 @@ async def _world(conn) -> None:  # noqa: ANN001
     try:
         await standin.wait_until_connected(120)
         bot_pid = await asyncio.to_thread(conn.recv)  # the bot is ready
-        peak = [0.0, 0.0]
+        peak: list = [0.0, 0.0, []]
         sampling = asyncio.Event()
 
         async def sample_memory() -> None:
             while not sampling.is_set():
-                rss, pss = await asyncio.to_thread(memory_mb, bot_pid)
-                peak[:] = max(peak[0], rss), max(peak[1], pss)
+                rss, pss, parts = await asyncio.to_thread(memory_mb, bot_pid)
+                if rss > peak[0]:
+                    peak[0], peak[2] = rss, parts
+                peak[1] = max(peak[1], pss)
                 await asyncio.sleep(SAMPLE_S)
 
         sampler = asyncio.create_task(sample_memory())
@@ -215,7 +221,7 @@ async def _world(conn) -> None:  # noqa: ANN001
                 errors += 1
         sampling.set()
         await sampler
-        conn.send({"rss": peak[0], "pss": peak[1], "acks": [h.response_latency * 1000 for _, h in handles if h.response_latency is not None],
+        conn.send({"rss": peak[0], "pss": peak[1], "rss_parts": peak[2], "acks": [h.response_latency * 1000 for _, h in handles if h.response_latency is not None],
                    "n": len(handles), "arrivals_s": arrivals_s, "elapsed": time.perf_counter() - started, "errors": errors, "lost": lost,
                    "busy": busy, "limited": len(standin.rate_limited) - already_limited})
         await asyncio.to_thread(conn.recv)  # the bot has closed
@@ -293,6 +299,7 @@ async def main() -> None:
     print(f"errors: {result['errors']}, lost replies: {result['lost']}, told busy: {result['busy']}  (targets 0, 0)")
     print(f"total RSS (bot + workers): {result['rss']:.0f} MB at peak  (target < 1,500 MB; PSS, shared "
           f"pages counted once: {result['pss']:.0f} MB)")
+    print("  at the peak: " + "; ".join(result["rss_parts"]))
     if profiler is not None:
         profiler.report()
     if world.exitcode not in (0, None):
