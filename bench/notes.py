@@ -98,6 +98,11 @@ def main() -> None:
             uploads.append((time.perf_counter() - t) * 1000)
             notes.remove(GUILD + 2, note.id)
 
+    # One upload first: a large note's embedding runs in a helper process that starts (loads the
+    # model) with the first one; we measure the steady state, as the bot lives for days.
+    t = time.perf_counter()
+    notes.remove(GUILD + 2, notes.add(GUILD + 2, "warm-up", note_text(rng, 50 * 1024 - 16), None, 2, "bench").id)
+    first_upload_ms = (time.perf_counter() - t) * 1000
     uploader = threading.Thread(target=upload_loop, daemon=True)
     uploader.start()
     uploading.wait()
@@ -113,6 +118,8 @@ def main() -> None:
     print(f"search p50 in server A while server B uploads 50 KB notes ({len(uploads)} uploads, median "
           f"{statistics.median(uploads) if uploads else float('nan'):.0f} ms each): {busy_p50:.1f} ms "
           f"(p95 {busy_p95:.1f} ms); difference from idle {busy_p50 - notes_p50:+.1f} ms  (target within 2 ms)")
+    print(f"first 50 KB upload (starts the embedding helper process): {first_upload_ms:.0f} ms")
+    services.close()
     shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -157,8 +157,9 @@ class Services:
 
     def close(self) -> None:
         """Close every database this process opened through these services: ``tutor.db``,
-        ``learning.db``, and ``notes.db`` (the notes and the gap log). Safe to call twice; a
-        store used afterwards raises at once rather than waiting."""
+        ``learning.db``, and ``notes.db`` (the notes and the gap log), and stop the embedder's
+        helper process. Safe to call twice; a store used afterwards raises at once rather than
+        waiting."""
         from bot.learning.store import DB_FILENAME, close_store
 
         for name in ("notes", "gaps", "server_settings"):
@@ -169,6 +170,10 @@ class Services:
             if self._chat_store is not None:
                 self._chat_store.close()
         close_store(self.settings.data_dir / DB_FILENAME)
+        kb = self.__dict__.get("kb")
+        close_embedder = getattr(getattr(kb, "embedder", None), "close", None)
+        if close_embedder is not None:
+            close_embedder()  # its helper process for large uploads, if one runs
 
     async def aclose(self, stores: bool = True) -> None:
         """Close the LLM client of the running event loop (if one was made), then, with

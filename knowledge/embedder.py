@@ -20,6 +20,8 @@ import numpy as np
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+    from knowledge.background_encoder import BackgroundEncoder
+
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -28,6 +30,9 @@ INPUT_VERSION = "literal-special-tokens"
 EMBEDDING_DIM = 384
 SMALL_BATCH = 4  # up to this many texts: encode on one thread (see Embedder.encode)
 BACKGROUND_BATCH = 4  # texts per forward pass of a background encode (a note being added)
+# More background texts than this go to a helper process (knowledge/background_encoder.py): past
+# about a dozen passages the in-process encode slows other servers' searches measurably.
+IN_PROCESS_BACKGROUND_MAX = 16
 
 
 def default_model_dir() -> Path:
@@ -40,7 +45,8 @@ class Embedder:
     """Thread-safe wrapper: one model per process. Foreground encodes (queries, answers) take
     one lock, so they never fight each other for the cores. Background encodes (a server note
     being added) take another: they run beside the foreground ones, on one core, in small
-    batches, so a 50 KB upload never makes a search in another server wait. A forward pass of
+    batches; a large one runs in a niced helper process (:mod:`knowledge.background_encoder`),
+    so a 50 KB upload never makes a search in another server wait. A forward pass of
     the model in inference mode changes no state, so two threads may run it at once
     (tests/notes/test_notes_concurrency.py checks the vectors are the same)."""
 
@@ -67,6 +73,8 @@ class Embedder:
         specials = sorted(set(self.model.tokenizer.all_special_tokens), key=len, reverse=True)
         self._special = re.compile("|".join(re.escape(t) for t in specials)) if specials else None
         self._background_lock = threading.Lock()
+        self._helper: BackgroundEncoder | None = None
+        self.helper_threshold = IN_PROCESS_BACKGROUND_MAX  # texts; above it: the helper process
 
     @property
     def name(self) -> str:
@@ -93,6 +101,11 @@ class Embedder:
             return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
         import torch
 
+        if background and len(texts) > self.helper_threshold:
+            try:
+                return self.helper.encode(texts)
+            except Exception as err:  # the helper could not start or died: do it here, slower for others
+                log.warning("background encoder process failed (%s); encoding in-process", err)
         if background:
             with self._background_lock:
                 threads = torch.get_num_threads()  # per thread: the foreground keeps its own
@@ -112,6 +125,22 @@ class Embedder:
             finally:
                 torch.set_num_threads(threads)
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    @property
+    def helper(self) -> "BackgroundEncoder":
+        """The process large background encodes run in (started on first use)."""
+        with self._background_lock:
+            if self._helper is None:
+                from knowledge.background_encoder import BackgroundEncoder
+
+                self._helper = BackgroundEncoder(self.model_dir)
+            return self._helper
+
+    def close(self) -> None:
+        """Stop the helper process, if one runs."""
+        helper, self._helper = self._helper, None
+        if helper is not None:
+            helper.close()
 
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
         return self.model.encode(
