@@ -16,7 +16,7 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Literal
 
 import aiohttp
@@ -42,7 +42,7 @@ from bot.llm.streaming import Edit, EditBudget
 from bot.reply import Reply
 from bot.runtime.housekeeping import prune_daily
 from bot.runtime.limits import Cooldowns, GuildGate
-from bot.runtime.runner import CommandRunner
+from bot.runtime.runner import CommandRunner, ToolTimeout
 from bot.runtime.storage import Store
 from bot.runtime.tool_limits import limited_tool_runner
 from bot.services import Services
@@ -53,6 +53,8 @@ from tools.text import clip
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE_S = 10.0
+DEFER_AFTER_S = 1.5  # a button's reply not ready by then is deferred (Discord allows 3 s to acknowledge)
+AUTOCOMPLETE_DEADLINE_S = 2.0  # suggestions later than Discord's 3 s are dropped by Discord anyway
 FORM_TEXT_CHARS = 4_000  # Discord's limit for a text input
 FORM_LABEL_CHARS = 45
 
@@ -356,10 +358,20 @@ class TutorBot(discord.Client):
         """A persistent button was pressed (see :class:`bot.reply.Action`)."""
         try:
             self.cooldowns.hit(interaction.user.id, "action", min(1.0, self.settings.cooldown_s))
-            reply = await asyncio.to_thread(run_action, command, payload, self.services, self.caller(interaction))
-            await self.send_reply(interaction, reply, deferred=False)
+            work = self.runner.call_light(command, run_action, command, payload, self.services, self.caller(interaction))
+            await self._reply_in_time(interaction, work)
         except Exception as err:
             await self.send_error(interaction, error_message(err, f"action {command}:{payload}", interaction.user.id))
+
+    async def _reply_in_time(self, interaction: discord.Interaction, work: Awaitable[Reply]) -> None:
+        """Answer a button with ``work``'s reply: directly when it is ready within
+        :data:`DEFER_AFTER_S`, else after a "thinking…" defer (Discord fails an interaction not
+        acknowledged within 3 s); ``work`` carries its own deadline."""
+        task = asyncio.ensure_future(work)
+        done, _ = await asyncio.wait({task}, timeout=DEFER_AFTER_S)
+        if not done:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.send_reply(interaction, await task, deferred=not done)
 
     def _menu(self, spec: CommandSpec):  # noqa: ANN202 - a ContextMenu callback
         async def callback(interaction: discord.Interaction, message: discord.Message) -> None:
@@ -380,7 +392,7 @@ class TutorBot(discord.Client):
             raw = {"message": message_text(message),
                    "replied_to": strip_mentions(question.content) if question is not None else None}
             await interaction.response.defer(ephemeral=True, thinking=True)
-            reply = await asyncio.to_thread(call_handler, spec, self.services, bind(spec, raw), caller)
+            reply = await self.runner.call_light(spec.name, call_handler, spec, self.services, bind(spec, raw), caller)
             await self.send_reply(interaction, reply, deferred=True)
         except Exception as err:
             await self.send_error(interaction, error_message(err, spec.message_menu, interaction.user.id))
@@ -398,8 +410,12 @@ class TutorBot(discord.Client):
     def _autocomplete(self, option: Option):  # noqa: ANN202 - an autocomplete callback
         async def suggest(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
             assert option.suggest is not None
-            return [app_commands.Choice(name=clip(label, 100), value=value)
-                    for label, value in option.suggest(self.services, current)]
+            try:  # Discord drops suggestions later than 3 s: none beat a failed interaction
+                pairs = await self.runner.call_light(f"suggestions for {option.name}", option.suggest, self.services,
+                                                     current, timeout_s=AUTOCOMPLETE_DEADLINE_S)
+            except ToolTimeout:
+                return []
+            return [app_commands.Choice(name=clip(label, 100), value=value) for label, value in pairs]
 
         return suggest
 
@@ -558,7 +574,8 @@ class FormModal(discord.ui.Modal):
         try:
             kwargs = bind(self.spec, {**self.raw, self.spec.form: self.text.value})
             await interaction.response.defer(ephemeral=True, thinking=True)
-            reply = await asyncio.to_thread(call_handler, self.spec, self.bot.services, kwargs, self.caller)
+            reply = await self.bot.runner.call_light(self.spec.name, call_handler, self.spec, self.bot.services, kwargs,
+                                                     self.caller)
             await self.bot.send_reply(interaction, reply, deferred=True)
         except Exception as err:
             await self.bot.send_error(interaction, error_message(err, f"the /{self.spec.name} form", interaction.user.id))

@@ -109,7 +109,7 @@ async def answer_forum_post(bot: TutorBot, thread: discord.Thread) -> None:
         body = (starter.content or "") if starter is not None else ""
         author = starter.author if starter is not None else guild.get_member(author_id)
         caller = Caller(author_id, guild.id, getattr(author, "display_name", "") or "", False, DISCORD)
-        reply = await asyncio.to_thread(forum_answer, bot.services, thread.name, body, caller)
+        reply = await bot.runner.call_light("forum answer", forum_answer, bot.services, thread.name, body, caller)
         if reply is None:
             log.info("forum post %s in %s: not confident, staying silent", thread.id, thread.parent_id)
             return

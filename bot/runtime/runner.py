@@ -128,6 +128,20 @@ class CommandRunner:
         self._closed = False
         _RUNNERS.add(self)
 
+    async def call_light(self, name: str, fn: Callable[..., Any], /, *args: Any, timeout_s: float | None = None,
+                         **kwargs: Any) -> Any:
+        """``fn(*args, **kwargs)`` on the light threads under a deadline (default ``timeout_s``):
+        light commands, and the buttons, forms, menus, autocomplete and forum posts that run
+        command code. Past it: :class:`ToolTimeout` at once (the thread runs out on its own)."""
+        loop = asyncio.get_running_loop()
+        deadline = self.timeout_s if timeout_s is None else timeout_s
+        try:
+            return await asyncio.wait_for(loop.run_in_executor(self._light, functools.partial(fn, *args, **kwargs)),
+                                          timeout=deadline)
+        except asyncio.TimeoutError:
+            log.warning("%s passed its %.1f s deadline", name, deadline)
+            raise ToolTimeout(name, deadline) from None
+
     async def start_threads(self) -> None:
         """Start the light threads and the loop's default executor threads now: a thread pool starts
         its threads on demand, and starting one waits on the loop until the new thread runs."""
@@ -180,14 +194,8 @@ class CommandRunner:
 
     async def run(self, spec: Any, kwargs: Mapping[str, Any]) -> Reply:
         """Run a bound command; raises UserInputError, ToolTimeout, QueueFull (Busy), WorkerDied or the bug."""
-        loop = asyncio.get_running_loop()
         if not spec.heavy:
-            call = functools.partial(spec.handler, self.services, **kwargs)
-            try:
-                return await asyncio.wait_for(loop.run_in_executor(self._light, call), timeout=self.timeout_s)
-            except asyncio.TimeoutError:
-                log.warning("light command %s passed its %.0f s deadline", spec.name, self.timeout_s)
-                raise ToolTimeout(spec.name, self.timeout_s) from None
+            return await self.call_light(spec.name, spec.handler, self.services, **kwargs)
         if self._queued >= self.max_queued:
             raise self._busy()
         if self.expected_wait_s() > self.max_wait_s:
