@@ -15,15 +15,15 @@ import logging
 import multiprocessing
 import os
 import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 log = logging.getLogger(__name__)
 
 DEFAULT_IDLE_S = 120.0
+DEFAULT_TIMEOUT_S = 120.0  # one encode (a 50 KB note takes seconds): past it, the process is killed
 
 _child_embedder = None  # in the child process: its model
 
@@ -50,13 +50,16 @@ def _child_encode(texts: list[str]) -> np.ndarray:
 
 
 class BackgroundEncoder:
-    """``encode(texts)`` in the helper process (blocking: call it from a worker thread)."""
+    """``encode(texts)`` in the helper process (blocking: call it from a worker thread). A
+    ``pebble`` pool of one: an encode past ``timeout_s`` has its process killed (the next one
+    starts afresh), so a stuck helper can never hold an upload for ever."""
 
-    def __init__(self, model_dir: Path, idle_s: float = DEFAULT_IDLE_S) -> None:
+    def __init__(self, model_dir: Path, idle_s: float = DEFAULT_IDLE_S, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self.model_dir = Path(model_dir)
         self.idle_s = idle_s
+        self.timeout_s = timeout_s
         self._lock = threading.Lock()
-        self._executor: ProcessPoolExecutor | None = None
+        self._executor: Any = None  # pebble.ProcessPool
         self._busy = 0
         self._idle_timer: threading.Timer | None = None
 
@@ -70,18 +73,15 @@ class BackgroundEncoder:
                 self._idle_timer.cancel()
                 self._idle_timer = None
             if self._executor is None:
-                self._executor = ProcessPoolExecutor(
-                    1, mp_context=multiprocessing.get_context("spawn"), initializer=_child_init,
-                    initargs=(str(self.model_dir),))
+                from pebble import ProcessPool
+
+                self._executor = ProcessPool(max_workers=1, initializer=_child_init, initargs=(str(self.model_dir),),
+                                             context=multiprocessing.get_context("spawn"))
             executor = self._executor
             self._busy += 1
         try:
-            return executor.submit(_child_encode, list(texts)).result()
-        except BrokenProcessPool:
-            with self._lock:
-                if self._executor is executor:
-                    self._executor = None  # the next upload starts a fresh one
-            raise
+            # the first encode also loads the model in the new process: allow for that
+            return executor.schedule(_child_encode, args=(list(texts),), timeout=self.timeout_s).result()
         finally:
             with self._lock:
                 self._busy -= 1
@@ -90,13 +90,14 @@ class BackgroundEncoder:
                     self._idle_timer.daemon = True
                     self._idle_timer.start()
 
-    def _stop_if_idle(self, executor: ProcessPoolExecutor) -> None:
+    def _stop_if_idle(self, executor: Any) -> None:
         with self._lock:
             if self._busy or self._executor is not executor:
                 return
             self._executor = None
         log.info("background encoder idle for %.0f s: stopped", self.idle_s)
-        executor.shutdown(wait=True)
+        executor.close()
+        executor.join()
 
     def close(self) -> None:
         with self._lock:
@@ -104,4 +105,5 @@ class BackgroundEncoder:
                 self._idle_timer.cancel()
             executor, self._executor = self._executor, None
         if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+            executor.stop()
+            executor.join()

@@ -104,6 +104,8 @@ class Embedder:
         if background and len(texts) > self.helper_threshold:
             try:
                 return self.helper.encode(texts)
+            except TimeoutError:  # its process was stopped; doing it here would hold this one up
+                raise
             except Exception as err:  # the helper could not start or died: do it here, slower for others
                 log.warning("background encoder process failed (%s); encoding in-process", err)
         if background:

@@ -403,7 +403,11 @@ class NoteStore:
         author_name = " ".join((author_name or "").split())[:80]
         self._check_room(key)  # fail fast, before the embedding
         pieces = note_passages(text)
-        vectors = self.embedder.encode([f"{title}. {piece}" for piece in pieces], background=True)  # no lock held
+        try:
+            vectors = self.embedder.encode([f"{title}. {piece}" for piece in pieces], background=True)  # no lock held
+        except TimeoutError:
+            raise UserInputError(f"embedding this note ({len(text) // 1024} KB) took too long and was stopped; "
+                                 "try again later or upload it in smaller parts") from None
         with self._write_lock(key):
             self._check_room(key)  # another upload to this guild may have filled it meanwhile
             guild = self._loaded(key)

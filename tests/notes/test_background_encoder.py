@@ -57,3 +57,14 @@ def test_a_failed_helper_falls_back_to_encoding_in_process(embedder, monkeypatch
 
     monkeypatch.setattr(embedder.helper, "encode", broken)
     np.testing.assert_allclose(embedder.encode(TEXTS, background=True), embedder.encode(TEXTS), atol=1e-5)
+
+
+def test_an_encode_past_its_deadline_has_its_process_stopped(embedder) -> None:
+    encoder = BackgroundEncoder(embedder.model_dir, timeout_s=0.0005)
+    try:
+        with pytest.raises(TimeoutError):
+            encoder.encode(TEXTS)
+        encoder.timeout_s = 120  # the pool replaced the killed process: the next encode works
+        np.testing.assert_allclose(encoder.encode(TEXTS[:2]), embedder.encode(TEXTS[:2]), atol=1e-5)
+    finally:
+        encoder.close()
