@@ -140,8 +140,9 @@ class Services:
         load_bank()
 
     async def open_clients(self) -> None:
-        """Network clients for the running loop (the LLM's), made off the loop."""
-        open_client = getattr(self.answer_backend, "open_client", None)
+        """Network clients for the running loop (the LLM's, when warm_up made the backend), made
+        off the loop."""
+        open_client = getattr(self.__dict__.get("answer_backend"), "open_client", None)
         if open_client is not None:
             await open_client()
 
