@@ -15,6 +15,7 @@ import logging
 import multiprocessing
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ DEFAULT_TIMEOUT_S = 120.0  # one encode (a 50 KB note takes seconds): past it, t
 _child_embedder = None  # in the child process: its model
 
 
-def _child_init(model_dir: str) -> None:
+def _child_init(make_embedder: Callable[[Path], Any], model_dir: str) -> None:
     os.environ["OMP_NUM_THREADS"] = "1"
     try:
         os.nice(10)  # the bot's own work comes first; 19 would starve it on a busy host (an upload past its deadline)
@@ -37,10 +38,9 @@ def _child_init(model_dir: str) -> None:
     import torch
 
     torch.set_num_threads(1)
-    from knowledge.embedder import Embedder
 
     global _child_embedder
-    _child_embedder = Embedder(Path(model_dir))
+    _child_embedder = make_embedder(Path(model_dir))
     _child_embedder.helper_threshold = float("inf")  # it is the helper: encode here
 
 
@@ -54,7 +54,9 @@ class BackgroundEncoder:
     ``pebble`` pool of one: an encode past ``timeout_s`` has its process killed (the next one
     starts afresh), so a stuck helper can never hold an upload for ever."""
 
-    def __init__(self, model_dir: Path, idle_s: float = DEFAULT_IDLE_S, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(self, make_embedder: Callable[[Path], Any], model_dir: Path, idle_s: float = DEFAULT_IDLE_S,
+                 timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.make_embedder = make_embedder  # the Embedder class: pickled by reference into the child
         self.model_dir = Path(model_dir)
         self.idle_s = idle_s
         self.timeout_s = timeout_s
@@ -75,7 +77,7 @@ class BackgroundEncoder:
             if self._executor is None:
                 from pebble import ProcessPool
 
-                self._executor = ProcessPool(max_workers=1, initializer=_child_init, initargs=(str(self.model_dir),),
+                self._executor = ProcessPool(max_workers=1, initializer=_child_init, initargs=(self.make_embedder, str(self.model_dir)),
                                              context=multiprocessing.get_context("spawn"))
             executor = self._executor
             self._busy += 1

@@ -135,7 +135,7 @@ class Embedder:
             if self._helper is None:
                 from knowledge.background_encoder import BackgroundEncoder
 
-                self._helper = BackgroundEncoder(self.model_dir)
+                self._helper = BackgroundEncoder(Embedder, self.model_dir)
             return self._helper
 
     def close(self) -> None:

@@ -34,7 +34,7 @@ def test_large_background_encode_runs_in_a_helper_process_with_the_same_vectors(
 
 
 def test_helper_process_exits_when_idle_and_on_close(embedder) -> None:
-    encoder = BackgroundEncoder(embedder.model_dir, idle_s=0.5)
+    encoder = BackgroundEncoder(type(embedder), embedder.model_dir, idle_s=0.5)
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     encoder.encode(TEXTS[:2])
     helpers = {p.pid for p in psutil.Process().children(recursive=True)} - before
@@ -60,7 +60,7 @@ def test_a_failed_helper_falls_back_to_encoding_in_process(embedder, monkeypatch
 
 
 def test_an_encode_past_its_deadline_has_its_process_stopped(embedder) -> None:
-    encoder = BackgroundEncoder(embedder.model_dir, timeout_s=0.0005)
+    encoder = BackgroundEncoder(type(embedder), embedder.model_dir, timeout_s=0.0005)
     try:
         with pytest.raises(TimeoutError):
             encoder.encode(TEXTS)
