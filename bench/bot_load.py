@@ -204,7 +204,8 @@ async def _world(conn) -> None:  # noqa: ANN001
             else:
                 command, options = "ask", {"question": "what are precision and recall for my confusion matrix?"}
             handles.append((kind, await standin.send_slash_command(command, options, user=students[i])))
-            await asyncio.sleep(ARRIVAL_GAP_S)  # on the wire now, as Discord sends it (not after the whole burst is built)
+            # on the wire now, as Discord sends it (not after the whole burst is built)
+            await asyncio.sleep(ARRIVAL_GAP_S)
         arrivals_s = time.perf_counter() - started
         errors = lost = busy = 0
         for kind, h in handles:
@@ -222,9 +223,10 @@ async def _world(conn) -> None:  # noqa: ANN001
                 errors += 1
         sampling.set()
         await sampler
-        conn.send({"rss": peak[0], "pss": peak[1], "rss_parts": peak[2], "acks": [h.response_latency * 1000 for _, h in handles if h.response_latency is not None],
-                   "n": len(handles), "arrivals_s": arrivals_s, "elapsed": time.perf_counter() - started, "errors": errors, "lost": lost,
-                   "busy": busy, "limited": len(standin.rate_limited) - already_limited})
+        acks = [h.response_latency * 1000 for _, h in handles if h.response_latency is not None]
+        conn.send({"rss": peak[0], "pss": peak[1], "rss_parts": peak[2], "acks": acks, "n": len(handles),
+                   "arrivals_s": arrivals_s, "elapsed": time.perf_counter() - started, "errors": errors,
+                   "lost": lost, "busy": busy, "limited": len(standin.rate_limited) - already_limited})
         await asyncio.to_thread(conn.recv)  # the bot has closed
     finally:
         await standin.__aexit__(None, None, None)  # stops it; a strict stand-in checks it was used cleanly

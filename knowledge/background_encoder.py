@@ -32,7 +32,7 @@ _child_embedder = None  # in the child process: its model
 def _child_init(make_embedder: Callable[[Path], Any], model_dir: str) -> None:
     os.environ["OMP_NUM_THREADS"] = "1"
     try:
-        os.nice(10)  # the bot's own work comes first; 19 would starve it on a busy host (an upload past its deadline)
+        os.nice(10)  # the bot's own work first; 19 would starve an upload past its deadline on a busy host
     except OSError:  # pragma: no cover - not permitted here
         pass
     import torch
@@ -77,7 +77,8 @@ class BackgroundEncoder:
             if self._executor is None:
                 from pebble import ProcessPool
 
-                self._executor = ProcessPool(max_workers=1, initializer=_child_init, initargs=(self.make_embedder, str(self.model_dir)),
+                self._executor = ProcessPool(max_workers=1, initializer=_child_init,
+                                             initargs=(self.make_embedder, str(self.model_dir)),
                                              context=multiprocessing.get_context("spawn"))
             executor = self._executor
             self._busy += 1

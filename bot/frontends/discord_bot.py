@@ -358,7 +358,8 @@ class TutorBot(discord.Client):
         """A persistent button was pressed (see :class:`bot.reply.Action`)."""
         try:
             self.cooldowns.hit(interaction.user.id, "action", min(1.0, self.settings.cooldown_s))
-            work = self.runner.call_light(command, run_action, command, payload, self.services, self.caller(interaction))
+            caller = self.caller(interaction)
+            work = self.runner.call_light(command, run_action, command, payload, self.services, caller)
             await self._reply_in_time(interaction, work)
         except Exception as err:
             await self.send_error(interaction, error_message(err, f"action {command}:{payload}", interaction.user.id))

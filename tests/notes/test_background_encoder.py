@@ -20,7 +20,8 @@ def _children_running(pid: int) -> bool:
         return False
 
 
-def test_large_background_encode_runs_in_a_helper_process_with_the_same_vectors(embedder) -> None:
+def test_large_background_encode_runs_in_a_helper_process_with_the_same_vectors(embedder,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     before = {p.pid for p in psutil.Process().children(recursive=True)}
     vectors = embedder.encode(TEXTS, background=True)
     assert len(TEXTS) > embedder.helper_threshold and embedder.helper.running
@@ -29,8 +30,12 @@ def test_large_background_encode_runs_in_a_helper_process_with_the_same_vectors(
     foreground = embedder.encode(TEXTS)
     assert vectors.shape == (len(TEXTS), 384) and vectors.dtype == np.float32
     np.testing.assert_allclose(vectors, foreground, atol=1e-5)
+    calls = []
+    real_encode = embedder.helper.encode
+    monkeypatch.setattr(embedder.helper, "encode", lambda texts: calls.append(texts) or real_encode(texts))
     small = embedder.encode(TEXTS[:3], background=True)  # small ones stay in-process
     np.testing.assert_allclose(small, foreground[:3], atol=1e-5)
+    assert calls == []
 
 
 def test_helper_process_exits_when_idle_and_on_close(embedder) -> None:
