@@ -45,6 +45,7 @@ ARRIVAL_GAP_S = 0.005  # 100 interactions arrive within half a second: all of th
 ROUTE_429S = 8  # injected on the edits of interaction replies
 GLOBAL_429S = 3  # injected bot-wide 429s
 SAMPLE_S = 0.25
+HEAVY_LIBRARIES = ("torch", "transformers", "sentence_transformers", "sklearn", "matplotlib", "skimage", "optuna")
 ANSWER = ("Precision is the share of predicted positives that are right and recall the share of actual "
           "positives found [1].")
 HEAVY_COMMANDS = [("plot gradient-flow", {"depth": 20}), ("demo activations", {}),
@@ -303,6 +304,8 @@ async def main() -> None:
     print(f"total RSS (bot + workers): {result['rss']:.0f} MB at peak  (target < 1,500 MB; PSS, shared "
           f"pages counted once: {result['pss']:.0f} MB)")
     print("  at the peak: " + "; ".join(result["rss_parts"]))
+    heavy = [m for m in HEAVY_LIBRARIES if m in sys.modules]
+    print(f"  heavy libraries in the bot's process: {', '.join(heavy) or 'none'} (they belong in the workers)")
     if profiler is not None:
         profiler.report()
     if world.exitcode not in (0, None):

