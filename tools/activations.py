@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from tools.demo_inputs import ACTIVATION_GRID_MAX_X
+
 log = logging.getLogger(__name__)
 
 LEAKY_RELU_SLOPE = 0.01
@@ -41,7 +43,7 @@ LABELS: dict[str, str] = {
 }
 
 GRID_MIN_X = -6.0
-GRID_MAX_X = 6.0
+GRID_MAX_X = ACTIVATION_GRID_MAX_X
 GRID_POINTS = 1201
 """Odd, so x = 0 is on the grid (spacing 0.01): sigmoid' and tanh' peak exactly there."""
 

@@ -23,14 +23,13 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 
 from tools.activations import ACTIVATIONS, LABELS
+from tools.demo_inputs import BN_DEFAULT_STEPS, BN_MAX_STEPS, BN_MIN_STEPS, SEED_MAX
 from tools.errors import UserInputError
 
 log = logging.getLogger(__name__)
 
-MIN_STEPS = 10
-MAX_STEPS = 1000
-DEFAULT_STEPS = 300
-MAX_SEED = 999_999
+MIN_STEPS, MAX_STEPS, DEFAULT_STEPS = BN_MIN_STEPS, BN_MAX_STEPS, BN_DEFAULT_STEPS
+MAX_SEED = SEED_MAX
 HIDDEN_LAYERS = 8
 WIDTH = 64
 ACTIVATION = "tanh"

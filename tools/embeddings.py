@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import numpy as np
 from sklearn.decomposition import PCA
 
+from tools.demo_inputs import EMBED_MAX_ANALOGY_CHARS, EMBED_MAX_K, EMBED_MAX_SENTENCE_CHARS, EMBED_MIN_K
 from tools.errors import UserInputError
 from tools.glove import GloveVectors, check_word, load_glove, lookup
 
@@ -33,10 +34,10 @@ class TokenEncoder(Protocol):
 
 log = logging.getLogger(__name__)
 
-MAX_SENTENCE_CHARS = 300
-MIN_K, MAX_K = 1, 50
+MAX_SENTENCE_CHARS = EMBED_MAX_SENTENCE_CHARS
+MIN_K, MAX_K = EMBED_MIN_K, EMBED_MAX_K
 ANALOGY_RESULTS = 10
-MAX_ANALOGY_CHARS = 130
+MAX_ANALOGY_CHARS = EMBED_MAX_ANALOGY_CHARS
 GLOVE_NEIGHBOURS_SHOWN = 10
 GLOVE_CONTEXT_WORDS_SHOWN = 4  # per sentence, in the GloVe panel
 CONTEXT_WORDS_SHOWN = 6  # per sentence, in the MiniLM panel

@@ -28,19 +28,24 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from tools.demo_inputs import (
+    FOCAL_DEFAULT_GAMMAS_TEXT,
+    FOCAL_MAX_GAMMA,
+    FOCAL_MAX_GAMMA_TEXT_CHARS,
+    FOCAL_MAX_GAMMAS,
+    FOCAL_MIN_GAMMA,
+    SEED_MAX,
+)
 from tools.errors import UserInputError
 
 log = logging.getLogger(__name__)
 
-MAX_GAMMAS = 8
-MIN_GAMMA = 0.0
-MAX_GAMMA = 10.0
-MAX_GAMMA_TEXT_CHARS = 200
-DEFAULT_GAMMAS_TEXT = "0,0.5,1,2,5"
+MAX_GAMMAS, MIN_GAMMA, MAX_GAMMA = FOCAL_MAX_GAMMAS, FOCAL_MIN_GAMMA, FOCAL_MAX_GAMMA
+MAX_GAMMA_TEXT_CHARS, DEFAULT_GAMMAS_TEXT = FOCAL_MAX_GAMMA_TEXT_CHARS, FOCAL_DEFAULT_GAMMAS_TEXT
 HIGHLIGHT_GAMMA = 2.0
 """The table's and the experiment's focal column uses gamma = 2 (the paper's choice) when it is in
 the list, otherwise the listed gamma closest to 2."""
-MAX_SEED = 999_999
+MAX_SEED = SEED_MAX
 
 TABLE_P_T = (0.1, 0.5, 0.9, 0.99)
 EASY_P_T = 0.9

@@ -19,24 +19,31 @@ import torch
 from torch import nn
 
 from tools.activations import ACTIVATIONS, LABELS, LEAKY_RELU_SLOPE
+from tools.demo_inputs import (
+    FLOW_DEFAULT_ACTIVATION,
+    FLOW_DEFAULT_DEPTH,
+    FLOW_DEFAULT_INIT,
+    FLOW_DEFAULT_WIDTH,
+    FLOW_INITS,
+    FLOW_MAX_DEPTH,
+    FLOW_MAX_WIDTH,
+    FLOW_MIN_DEPTH,
+    FLOW_MIN_WIDTH,
+    SEED_MAX,
+)
 from tools.errors import UserInputError
 
 log = logging.getLogger(__name__)
 
-MIN_DEPTH = 1
-MAX_DEPTH = 100
-MIN_WIDTH = 1
-MAX_WIDTH = 1024
+MIN_DEPTH, MAX_DEPTH = FLOW_MIN_DEPTH, FLOW_MAX_DEPTH
+MIN_WIDTH, MAX_WIDTH = FLOW_MIN_WIDTH, FLOW_MAX_WIDTH
 MAX_WEIGHTS = 2**24
 """Bound on depth × width² (≈ weights): keeps one pass under ~1 s and ~0.3 GB in float64."""
-MAX_SEED = 999_999
+MAX_SEED = SEED_MAX
 BATCH_SIZE = 128
 NUM_CLASSES = 10
-DEFAULT_DEPTH = 10
-DEFAULT_WIDTH = 64
-DEFAULT_ACTIVATION = "sigmoid"
-DEFAULT_INIT = "default"
-INITS = ("default", "xavier", "kaiming")
+DEFAULT_DEPTH, DEFAULT_WIDTH = FLOW_DEFAULT_DEPTH, FLOW_DEFAULT_WIDTH
+DEFAULT_ACTIVATION, DEFAULT_INIT, INITS = FLOW_DEFAULT_ACTIVATION, FLOW_DEFAULT_INIT, FLOW_INITS
 VANISHING_RATIO = 0.1
 EXPLODING_RATIO = 10.0
 DTYPE = torch.float64

@@ -29,15 +29,16 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from tools.demo_inputs import PR_SCENARIOS, SEED_MAX
 from tools.errors import UserInputError
 
 log = logging.getLogger(__name__)
 
-SCENARIOS = ("spam", "cancer", "fraud")
+SCENARIOS = PR_SCENARIOS
 PRECISION_TARGET = 0.98
 RECALL_TARGET = 0.95
 DEFAULT_THRESHOLD = 0.5
-MAX_SEED = 999_999
+MAX_SEED = SEED_MAX
 CANCER_FEATURES = ("mean radius", "mean texture")
 
 

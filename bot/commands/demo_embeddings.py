@@ -8,16 +8,10 @@ from typing import TYPE_CHECKING
 from bot.commands.registry import Option, command
 from bot.reply import Image, Reply, Table
 from knowledge.embedder import Embedder, get_embedder
-from tools.charts.embeddings import render_analogy, render_compare, render_neighbours
-from tools.embeddings import (
-    MAX_ANALOGY_CHARS,
-    MAX_K,
-    MAX_SENTENCE_CHARS,
-    MIN_K,
-    run_analogy,
-    run_compare,
-    run_neighbours,
-)
+from tools.demo_inputs import EMBED_MAX_ANALOGY_CHARS as MAX_ANALOGY_CHARS
+from tools.demo_inputs import EMBED_MAX_K as MAX_K
+from tools.demo_inputs import EMBED_MAX_SENTENCE_CHARS as MAX_SENTENCE_CHARS
+from tools.demo_inputs import EMBED_MIN_K as MIN_K
 from tools.glove import MAX_WORD_CHARS
 
 if TYPE_CHECKING:
@@ -42,6 +36,9 @@ def _encoder(services: Services) -> Callable[[], Embedder]:
          example='/embeddings compare word:bank sentence1:"I sat on the river bank" '
                  'sentence2:"I deposited cash at the bank"', heavy=True, cli="demo embeddings")
 def compare(services: Services, word: str, sentence1: str, sentence2: str) -> Reply:
+    from tools.charts.embeddings import render_compare  # heavy (scikit-learn, matplotlib): imported in the worker
+    from tools.embeddings import run_compare
+
     result = run_compare(word, sentence1, sentence2, _encoder(services))
     rows = (
         ("GloVe 6B-50d (static)", f"{result.static_cosine:.3f}", "one vector per word type"),
@@ -61,6 +58,9 @@ def compare(services: Services, word: str, sentence1: str, sentence2: str) -> Re
          Option("k", f"How many neighbours ({MIN_K}-{MAX_K})", type=int, default=10, min_value=MIN_K, max_value=MAX_K),
          example="/embeddings neighbours word:python k:10", heavy=True, cli="demo embeddings")
 def neighbours(services: Services, word: str, k: int = 10) -> Reply:
+    from tools.charts.embeddings import render_neighbours  # heavy (scikit-learn, matplotlib): imported in the worker
+    from tools.embeddings import run_neighbours
+
     result = run_neighbours(word, k)
     rows = tuple((w, f"{c:.3f}") for w, c in result.neighbours[:MAX_TABLE_ROWS])
     title = "" if k <= MAX_TABLE_ROWS else f"top {MAX_TABLE_ROWS} of {len(result.neighbours)} (all in --json)"
@@ -75,6 +75,9 @@ def neighbours(services: Services, word: str, k: int = 10) -> Reply:
                 rest_of_line=True, cli="--analogy"),
          example="/embeddings analogy king - man + woman", heavy=True, cli="demo embeddings")
 def analogy(services: Services, expression: str) -> Reply:
+    from tools.charts.embeddings import render_analogy  # heavy (scikit-learn, matplotlib): imported in the worker
+    from tools.embeddings import run_analogy
+
     result = run_analogy(expression)
     rows = tuple((w, f"{c:.3f}") for w, c in result.results[:MAX_TABLE_ROWS])
     return Reply(text=result.summary, title=f"Analogy: {result.expression}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.commands.registry import Option, command
 from bot.context import Attachment
 from bot.reply import Image, Reply, Table
-from tools.charts.image_ops import TITLES, render_image_op
+from tools.demo_inputs import IMAGE_OP_TITLES as TITLES
 from tools.image_loader import FORMAT_NAMES, MAX_IMAGE_BYTES, SAMPLES
 from tools.image_ops import OPS, run_image_op
 
@@ -24,6 +24,8 @@ def _format(value: float) -> str:
          Option("sample", "A bundled sample image (default: the best one for the op)", choices=tuple(SAMPLES)),
          example="/image op:clahe sample:moon", heavy=True, cli="demo image")
 def image_command(services, op: str, attachment: Attachment | None = None, sample: str | None = None) -> Reply:
+    from tools.charts.image_ops import render_image_op  # heavy (matplotlib): imported in the worker
+
     if attachment is not None:
         result = run_image_op(op, attachment.data, attachment.filename, sample=sample)
     else:

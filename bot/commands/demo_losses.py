@@ -6,9 +6,11 @@ from typing import TYPE_CHECKING
 
 from bot.commands.registry import Option, command
 from bot.reply import Image, Reply, Table
-from tools.charts.focal_loss import render_focal_loss
-from tools.focal_loss import (DEFAULT_GAMMAS_TEXT, MAX_GAMMA, MAX_GAMMA_TEXT_CHARS, MAX_GAMMAS, MAX_SEED,
-                              run_focal_loss)
+from tools.demo_inputs import FOCAL_DEFAULT_GAMMAS_TEXT as DEFAULT_GAMMAS_TEXT
+from tools.demo_inputs import FOCAL_MAX_GAMMA as MAX_GAMMA
+from tools.demo_inputs import FOCAL_MAX_GAMMA_TEXT_CHARS as MAX_GAMMA_TEXT_CHARS
+from tools.demo_inputs import FOCAL_MAX_GAMMAS as MAX_GAMMAS
+from tools.demo_inputs import SEED_MAX as MAX_SEED
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
          example="/demo focal-loss gammas:0,1,2,5 alpha:0.25", heavy=True, cli="demo focal-loss")
 def focal_loss(services: Services, gammas: str = DEFAULT_GAMMAS_TEXT, alpha: float | None = None,
                seed: int = 0) -> Reply:
+    from tools.charts.focal_loss import render_focal_loss  # heavy (torch, matplotlib): imported where the demo runs, in a worker
+    from tools.focal_loss import run_focal_loss
+
     result = run_focal_loss(gammas=gammas, alpha=alpha, seed=seed)
     g = result.highlight_gamma
     loss_table = Table(

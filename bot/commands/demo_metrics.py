@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bot.commands.registry import Option, command
 from bot.reply import Image, Reply, Table
-from tools.charts.confusion_matrix import render_confusion_matrix
-from tools.charts.pr_curve import render_pr_curve
-from tools.confusion_matrix import ConfusionMatrixResult, run_confusion_matrix
+from tools.demo_inputs import PR_SCENARIOS as SCENARIOS
+from tools.demo_inputs import SEED_MAX as MAX_SEED
 from tools.matrix_parser import MAX_LABEL_CHARS, MAX_LABELS_CHARS
-from tools.pr_curve import MAX_SEED, SCENARIOS, run_pr_curve
+
+if TYPE_CHECKING:
+    from tools.confusion_matrix import ConfusionMatrixResult
 
 MAX_TABLE_ROWS = 12
 MAX_NOTES_SHOWN = 3
@@ -44,6 +47,9 @@ def _metrics_table(result: ConfusionMatrixResult) -> Table:
          example="/metrics confusion-matrix matrix:[[50,10],[5,35]] labels:cat,dog positive:dog", heavy=True,
          cli="demo confusion-matrix")
 def confusion_matrix(services, matrix: str, labels: str | None = None, positive: str | None = None) -> Reply:
+    from tools.charts.confusion_matrix import render_confusion_matrix  # heavy (torch, matplotlib): imported where the demo runs, in a worker
+    from tools.confusion_matrix import run_confusion_matrix
+
     result = run_confusion_matrix(matrix, labels=labels, positive=positive)
     text = result.summary
     if result.notes:
@@ -67,6 +73,9 @@ def confusion_matrix(services, matrix: str, labels: str | None = None, positive:
                 max_value=MAX_SEED),
          example="/metrics pr-curve scenario:cancer", heavy=True, cli="demo pr-curve")
 def pr_curve(services, scenario: str = "spam", seed: int = 0) -> Reply:
+    from tools.charts.pr_curve import render_pr_curve  # heavy (torch, matplotlib): imported where the demo runs, in a worker
+    from tools.pr_curve import run_pr_curve
+
     result = run_pr_curve(scenario=scenario, seed=seed)
     rows = []
     for p in result.operating_points:

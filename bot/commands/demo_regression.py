@@ -7,8 +7,6 @@ from typing import TYPE_CHECKING
 from bot.commands.registry import Option, command
 from bot.context import Attachment
 from bot.reply import Image, Reply, Table
-from tools.charts.feature_scaling import render_feature_scaling
-from tools.charts.logistic import render_logistic
 from tools.csv_loader import MAX_CSV_BYTES, MAX_TARGET_NAME_CHARS
 from tools.errors import UserInputError
 from tools.feature_scaling import SCALING_LABELS, run_feature_scaling
@@ -30,6 +28,8 @@ def _coefficient(value: float) -> str:
 @command("demo feature-scaling", "Gradient descent on raw vs standardized features: contours, condition number",
          example="/demo feature-scaling", heavy=True, cli="demo feature-scaling")
 def feature_scaling(services: Services) -> Reply:
+    from tools.charts.feature_scaling import render_feature_scaling  # heavy (matplotlib): in the worker
+
     result = run_feature_scaling()
     rows = tuple(
         (SCALING_LABELS[r.scaling], f"{r.condition_number:.3g}", f"{r.lr_max:.3g}",
@@ -54,6 +54,8 @@ def feature_scaling(services: Services) -> Reply:
          example="/demo logistic dataset:breast_cancer", heavy=True, cli="demo logistic")
 def logistic(services: Services, dataset: str = DEFAULT_DATASET, file: Attachment | None = None,
              target: str | None = None) -> Reply:
+    from tools.charts.logistic import render_logistic  # heavy (matplotlib): in the worker
+
     if file is not None:
         if len(file.data) > MAX_CSV_BYTES:
             raise UserInputError(f"the CSV is {len(file.data) / 1024 / 1024:.1f} MB; the limit is "

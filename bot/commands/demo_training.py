@@ -8,17 +8,12 @@ import numpy as np
 
 from bot.commands.registry import Option, command
 from bot.reply import Image, Reply, Table
-from tools import batchnorm_demo as bn
-from tools import gradient_flow as gf
-from tools.activations import ACTIVATIONS, GRID_MAX_X, run_activations
-from tools.batchnorm_demo import TrainingRun, run_batchnorm_demo
-from tools.charts.activations import render_activations
-from tools.charts.batchnorm_demo import render_batchnorm_demo, render_batchnorm_layer_stats
-from tools.charts.gradient_flow import render_gradient_flow
-from tools.gradient_flow import FlowRun, run_gradient_flow
+from tools import demo_inputs as limits
 
 if TYPE_CHECKING:
     from bot.services import Services
+    from tools.batchnorm_demo import TrainingRun
+    from tools.gradient_flow import FlowRun
 
 MAX_TABLE_ROWS = 12
 
@@ -37,23 +32,26 @@ def _layer_rows(run: FlowRun) -> tuple[tuple[str, ...], ...]:
 @command(
     "plot gradient-flow",
     "Per-layer gradient norms of a deep MLP: see gradients vanish (or not)",
-    Option("depth", "Number of Linear layers (1-100)", type=int, default=gf.DEFAULT_DEPTH,
-           min_value=gf.MIN_DEPTH, max_value=gf.MAX_DEPTH),
-    Option("width", "Units per layer (1-1024)", type=int, default=gf.DEFAULT_WIDTH,
-           min_value=gf.MIN_WIDTH, max_value=gf.MAX_WIDTH),
-    Option("activation", "Activation function", choices=tuple(ACTIVATIONS), default=gf.DEFAULT_ACTIVATION),
+    Option("depth", "Number of Linear layers (1-100)", type=int, default=limits.FLOW_DEFAULT_DEPTH,
+           min_value=limits.FLOW_MIN_DEPTH, max_value=limits.FLOW_MAX_DEPTH),
+    Option("width", "Units per layer (1-1024)", type=int, default=limits.FLOW_DEFAULT_WIDTH,
+           min_value=limits.FLOW_MIN_WIDTH, max_value=limits.FLOW_MAX_WIDTH),
+    Option("activation", "Activation function", choices=limits.ACTIVATION_NAMES, default=limits.FLOW_DEFAULT_ACTIVATION),
     Option("batchnorm", "Add BatchNorm before every activation", type=bool, default=False),
-    Option("init", "Weight initialisation", choices=gf.INITS, default=gf.DEFAULT_INIT),
-    Option("seed", "Random seed (same seed, same numbers)", type=int, default=0, min_value=0, max_value=gf.MAX_SEED),
+    Option("init", "Weight initialisation", choices=limits.FLOW_INITS, default=limits.FLOW_DEFAULT_INIT),
+    Option("seed", "Random seed (same seed, same numbers)", type=int, default=0, min_value=0, max_value=limits.SEED_MAX),
     Option("compare", "Overlay sigmoid / tanh+Xavier / sigmoid+BN / ReLU+Kaiming at this size", type=bool,
            default=False),
     example="/plot gradient-flow depth:20 activation:sigmoid compare:true",
     heavy=True,
     cli="demo gradient-flow",
 )
-def gradient_flow(services: Services, depth: int = gf.DEFAULT_DEPTH, width: int = gf.DEFAULT_WIDTH,
-                  activation: str = gf.DEFAULT_ACTIVATION, batchnorm: bool = False, init: str = gf.DEFAULT_INIT,
+def gradient_flow(services: Services, depth: int = limits.FLOW_DEFAULT_DEPTH, width: int = limits.FLOW_DEFAULT_WIDTH,
+                  activation: str = limits.FLOW_DEFAULT_ACTIVATION, batchnorm: bool = False, init: str = limits.FLOW_DEFAULT_INIT,
                   seed: int = 0, compare: bool = False) -> Reply:
+    from tools.charts.gradient_flow import render_gradient_flow  # heavy (torch, matplotlib): imported where the demo runs, in a worker
+    from tools.gradient_flow import run_gradient_flow
+
     result = run_gradient_flow(depth=depth, width=width, activation=activation, batchnorm=batchnorm, init=init,
                                seed=seed, compare=compare)
     main = result.main
@@ -73,6 +71,9 @@ def gradient_flow(services: Services, depth: int = gf.DEFAULT_DEPTH, width: int 
 @command("demo activations", "Sigmoid, tanh, ReLU, leaky ReLU, GELU and their slopes (autograd)",
          example="/demo activations", heavy=True, cli="demo activations")
 def activations(services: Services) -> Reply:
+    from tools.activations import run_activations  # heavy (torch, matplotlib): imported where the demo runs, in a worker
+    from tools.charts.activations import render_activations
+
     result = run_activations()
     rows = tuple((c.label, f"{c.max_derivative:.4g}", f"{c.argmax_x:g}", f"{c.min_derivative:.3g}")
                  for c in result.curves)
@@ -81,7 +82,7 @@ def activations(services: Services) -> Reply:
         images=(Image("activations.png", render_activations(result),
                       "Two panels: activation functions, and their derivatives with sigmoid's 0.25 maximum "
                       "and tanh's 1.0 maximum marked."),),
-        tables=(Table(("activation", "max f'(x)", "at x", f"min f'(x) on ±{GRID_MAX_X:g}"), rows),),
+        tables=(Table(("activation", "max f'(x)", "at x", f"min f'(x) on ±{limits.ACTIVATION_GRID_MAX_X:g}"), rows),),
         data=result.to_dict(),
     )
 
@@ -105,15 +106,18 @@ def _bn_rows(plain: TrainingRun, with_bn: TrainingRun) -> tuple[tuple[str, ...],
 @command(
     "demo batchnorm",
     "Train a deep tanh net on digits with and without BatchNorm: loss and layer statistics",
-    Option("steps", f"Training steps ({bn.MIN_STEPS}-{bn.MAX_STEPS})", type=int, default=bn.DEFAULT_STEPS,
-           min_value=bn.MIN_STEPS, max_value=bn.MAX_STEPS),
+    Option("steps", f"Training steps ({limits.BN_MIN_STEPS}-{limits.BN_MAX_STEPS})", type=int, default=limits.BN_DEFAULT_STEPS,
+           min_value=limits.BN_MIN_STEPS, max_value=limits.BN_MAX_STEPS),
     Option("seed", "Random seed: init, data split, mini-batches", type=int, default=0, min_value=0,
-           max_value=bn.MAX_SEED),
+           max_value=limits.SEED_MAX),
     example="/demo batchnorm steps:300",
     heavy=True,
     cli="demo batchnorm",
 )
-def batchnorm(services: Services, steps: int = bn.DEFAULT_STEPS, seed: int = 0) -> Reply:
+def batchnorm(services: Services, steps: int = limits.BN_DEFAULT_STEPS, seed: int = 0) -> Reply:
+    from tools.batchnorm_demo import run_batchnorm_demo  # heavy (torch, matplotlib): imported where the demo runs, in a worker
+    from tools.charts.batchnorm_demo import render_batchnorm_demo, render_batchnorm_layer_stats
+
     result = run_batchnorm_demo(steps=steps, seed=seed)
     images = (
         Image("batchnorm-loss.png", render_batchnorm_demo(result),

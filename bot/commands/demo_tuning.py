@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from bot.commands.registry import Option, command
 from bot.reply import Image, Reply, Table
-from tools.charts.tuning import render_tuning
 from tools.tuning import (
     DEFAULT_BUDGET_TRIALS,
     MAX_BUDGET_TRIALS,
@@ -23,6 +22,8 @@ from tools.tuning import (
                 min_value=0, max_value=MAX_SEED),
          example="/demo tuning budget:30 seed:1", heavy=True, cli="demo tuning")
 def demo_tuning(services, budget: int = DEFAULT_BUDGET_TRIALS, seed: int = 0) -> Reply:
+    from tools.charts.tuning import render_tuning  # heavy (matplotlib): imported in the worker
+
     result = run_tuning(budget=budget, seed=seed)
     rows = tuple(
         (STRATEGY_LABELS[name], f"{r.best_score:.2%}", f"{r.best_C:.3g}", f"{r.best_gamma:.3g}",

@@ -7,14 +7,11 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib.lines import Line2D
 
+from tools.demo_inputs import IMAGE_OP_TITLES
 from tools.image_ops import HIST_BINS, ImageOpResult, to_gray
 from tools.plotting import figure_to_png, house_style, new_figure
 
-TITLES = {
-    "equalize": "Histogram equalisation", "clahe": "CLAHE (adaptive equalisation)",
-    "edges": "Sobel edge detection", "blur": "Gaussian blur", "sharpen": "Unsharp-mask sharpening",
-    "threshold": "Otsu threshold", "morphology": "Grey-scale opening", "augment": "Training augmentations",
-}
+TITLES = IMAGE_OP_TITLES
 BEFORE_COLOUR = "#555555"
 AFTER_COLOUR = "#1f77b4"
 DISPLAY_MAX_SIDE_PX = 900  # arrays are subsampled to this before drawing (the PNG is smaller anyway)
