@@ -6,6 +6,7 @@ eagerly via :meth:`Services.warm_up` when a bot starts), never per command.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
 class Services:
     def __init__(self, settings: Settings | None = None, progress: ProgressFn | None = None) -> None:
         self.settings = settings or get_settings()
+        if self.settings.model_cache is not None:
+            # knowledge/onnx_export.py reads it from the environment, as do the processes this
+            # one starts (workers, the background encoder): a value from .env must reach them too
+            os.environ["TUTOR_MODEL_CACHE"] = str(self.settings.model_cache)
         self._progress = progress
         self._lock = threading.Lock()
         self._chat_store: Store | None = None

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=PROJECT_ROOT / "var", alias="TUTOR_DATA_DIR")
     articles_dir: Path | None = Field(default=None, alias="TUTOR_ARTICLES_DIR")
     embedding_model_dir: Path | None = Field(default=None, alias="TUTOR_EMBEDDING_MODEL_DIR")
+    model_cache: Path | None = Field(default=None, alias="TUTOR_MODEL_CACHE")  # the ONNX export
     abstain_threshold: float | None = Field(default=None, alias="TUTOR_ABSTAIN_THRESHOLD")
     uncovered_margin: float | None = Field(default=None, alias="TUTOR_UNCOVERED_MARGIN")
     log_level: str = Field(default="WARNING", alias="TUTOR_LOG_LEVEL")

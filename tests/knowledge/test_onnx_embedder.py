@@ -81,3 +81,15 @@ def test_without_an_export_the_sentence_transformer_gives_the_same_vectors(embed
     assert fallback.backend == "sentence-transformers"
     assert fallback.literal("[SEP]").split() == ["SEP"]
     assert np.abs(fallback.encode(TEXTS) - embedder.encode(TEXTS)).max() < 1e-5
+
+
+def test_the_cache_set_in_settings_reaches_the_exporter_and_child_processes(tmp_path, monkeypatch):
+    from bot.services import Services
+    from bot.settings import Settings
+
+    monkeypatch.setenv("TUTOR_MODEL_CACHE", "elsewhere")  # recorded, so restored after the test
+    Services(Settings(TUTOR_DATA_DIR=tmp_path, TUTOR_MODEL_CACHE=tmp_path / "models"))
+    assert onnx_export.cache_dir() == tmp_path / "models"
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.environ['TUTOR_MODEL_CACHE'])"],
+                           capture_output=True, text=True, timeout=60)
+    assert child.stdout.strip() == str(tmp_path / "models")
