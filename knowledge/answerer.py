@@ -27,6 +27,8 @@ from knowledge.chunking import Chunk
 from knowledge.abstention import content_words
 from knowledge.composer import DANGLING_OPENER, FORMULA, compose
 from knowledge.followup import retrieval_query
+from knowledge.chunking import split_sentences
+from knowledge.query import ABBREVIATIONS, normalize_query
 from knowledge.retriever import Hit, KnowledgeBase, SearchResult
 from tools.errors import UserInputError
 from tools.question_math import WorkedNumbers, compute_from_question, fmt
@@ -46,6 +48,9 @@ CLOSEST_TOPICS_SHOWN = 3
 SUPPLEMENT_WORDS = 80
 MAX_ANSWER_WORDS = 150  # authored answer + supplement; computed sentences come on top
 SUPPLEMENT_MAX_OVERLAP = 0.6
+# A runner-up written answer this close to the best one (or any runner-up above the minimum when
+# the best is itself unsure) means the question may blend two sub-questions.
+NEAR_TIE = 0.04
 CALCULATOR_TOPIC = "calculator"
 LEVELS = ("beginner", "standard", "deep")
 _BEGINNER_HINT = re.compile(
@@ -106,6 +111,28 @@ def fit_verdict(answer: str, question: str) -> str:
         return answer
     rest = answer[match.end():]
     return rest[:1].upper() + rest[1:]
+
+
+_SUFFIXES = ("ization", "ations", "ation", "ings", "ing", "ers", "er", "ies", "es", "ed", "ly", "s")
+
+
+def stem(word: str) -> str:
+    """A crude stem, enough to see "smoother" and "smooth", "normalizes" and "normalize" as one."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def terms(text: str) -> set[str]:
+    """The stems of the content words of ``text``: what it is about."""
+    return {stem(w) for w in content_words(text)}
+
+
+def asked_terms(question: str) -> set[str]:
+    """What the question asks about: its content words, abbreviations spelled out as well ("BN"
+    also asks about "batch normalization")."""
+    return {t for t in terms(normalize_query(question)) if t not in ABBREVIATIONS}
 
 
 def _states(text: str, number: str) -> bool:
@@ -302,17 +329,29 @@ class ExtractiveAnswerer:
         parts: list[tuple[str, Chunk]] = [(text, chunk)]
         if self.supplement_words:
             # A written answer covers its own question; a student's question is rarely exactly it.
-            # A few sentences from the retrieved passages that add what the written answer does
-            # not already say make the answer complete without repeating it. (Sentences of a
-            # near-tied second written answer were tried instead: no gain on the dev splits.)
+            # A few sentences that add what the written answer does not already say make the
+            # answer complete without repeating it: passage sentences, then the lead sentence of
+            # a near-tied second written answer if it covers words the question asks about that
+            # nothing before it covers (the question blends two sub-questions).
             said = set(content_words(text))
+            missing = asked_terms(question) - terms(text)
             budget = min(self.supplement_words, MAX_ANSWER_WORDS - len(text.split()))
             extra = compose(self.kb, result, level, max_words=budget) if budget > 0 else None
-            for piece, source in (extra.parts if extra else []):
+            candidates = list(extra.parts if extra else [])
+            blend = self._blended(match, level)
+            if blend is not None:
+                candidates.append(blend)
+            while candidates:
+                # the candidate covering most of what the question asks and nothing yet says;
+                # on ties, passage order (the runner-up's sentence last)
+                piece, source = max(candidates, key=lambda c: len(missing & terms(c[0])))
+                candidates.remove((piece, source))
                 words = content_words(piece)
                 length = len(piece.split())
                 if length > budget:
                     continue
+                if (piece, source) == blend and not missing & terms(piece):
+                    continue  # the second written answer adds nothing the question asks about
                 if not words or len(set(words) & said) / len(set(words)) > SUPPLEMENT_MAX_OVERLAP:
                     continue
                 if DANGLING_OPENER.match(piece) or "\n- " in piece:
@@ -321,9 +360,33 @@ class ExtractiveAnswerer:
                     continue
                 parts.append((piece, source))
                 said |= set(words)
+                missing -= terms(piece)
                 budget -= length
         return self._finish(question, result, parts, worked, source="authored",
                             level=level, authored_id=authored.id, on_topic_probability=probability)
+
+    def _unsure(self, match: AuthoredMatch) -> bool:
+        """Whether the runner-up is a real alternative: the best is below the sure threshold, or
+        the runner-up nearly ties it (and is itself close enough to be used)."""
+        if match.runner_up < self.authored_min or match.runner_up_id not in self.authored.by_id:
+            return False
+        return match.cosine < self.authored_sure or match.cosine - match.runner_up <= NEAR_TIE
+
+    def _blended(self, match: AuthoredMatch, level: str) -> tuple[str, Chunk] | None:
+        """The first sentence of the runner-up written answer when the match is unsure (the best
+        is below the sure threshold, or the runner-up nearly ties it), without its verdict: a
+        "Yes," answers the runner-up's question, not this one."""
+        if self.authored is None or not self._unsure(match):
+            return None
+        other = self.authored.by_id.get(match.runner_up_id)
+        chunk = self.sections.get((other.topic, other.section)) if other is not None else None
+        if chunk is None:
+            return None
+        sentences = split_sentences(other.text_for(level))
+        if not sentences:
+            return None
+        first = fit_verdict(sentences[0], "")
+        return (first, chunk)
 
     def _composed(self, question: str, result: SearchResult, level: str, worked: WorkedNumbers,
                   probability: float | None) -> Answer:
