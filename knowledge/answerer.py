@@ -283,14 +283,16 @@ class ExtractiveAnswerer:
 
     def _with_computed(self, parts: list[tuple[str, Chunk]], worked: WorkedNumbers) -> list[tuple[str, Chunk]]:
         """The computed sentences first (a student who gives numbers asked for the number), then
-        the answer; a computation whose every result the answer already states is left out."""
+        the answer; a computation whose every result the answer already states is left out (a list
+        result counts as stated only as the whole list)."""
         said = " ".join(text for text, _ in parts)
         computed = [
             (c.sentence, CalculatorChunk(id=-1 - i, topic=CALCULATOR_TOPIC, title=f"Calculator: {c.tool}",
                                          section="computed from the numbers in your question", text=c.sentence,
                                          tool=c.tool))
             for i, c in enumerate(worked.computations)
-            if not all(_states(said, fmt(v)) for v in c.result.values())
+            if not (all(s in said for s in c.stated_as) if c.stated_as
+                    else all(_states(said, fmt(v)) for v in c.result.values()))
         ]
         return computed + parts
 

@@ -10,7 +10,9 @@ use in a question, computes the result and states it in one sentence with the fo
 * the best-case gradient factor 0.25^n through n sigmoid layers, and a literal power ``a^n``;
 * binary cross-entropy and focal loss at a probability p (with γ and α);
 * precision, recall, F1 (specificity, accuracy) from TP/FP/FN(/TN) or a 2×2 matrix;
-* a standardized value from mean and standard deviation (and min-max scaling).
+* a standardized value from mean and standard deviation (and min-max scaling);
+* ReLU (Leaky ReLU) and the sigmoid element by element over a list, with their derivatives;
+* batch normalization of a small list: mean, variance, x̂ and y = γ·x̂ + β.
 
 Pure ``math``, no heavy imports: it runs inline on every question. Nothing is ever ``eval``ed:
 numbers are read with one regular expression and converted with ``float``. A number a formula
@@ -30,8 +32,13 @@ MAX_LAYERS = 10_000
 MAX_GAMMA = 10.0
 MAX_COUNT = 10**9
 MAX_ABS_VALUE = 1e12
+MAX_LIST = 12  # values of a list computed element by element; the rest are named as ignored
+BN_EPS = 1e-5  # PyTorch's default ε
 
 NUM = r"[-−–]?(?:\d+(?:[.,]\d+)?|\.\d+)(?:e[-+]?\d{1,3})?"
+_LIST_NUM = r"[-−–]?(?:\d+(?:\.\d+)?|\.\d+)(?:e[-+]?\d{1,3})?"  # in a list a comma separates
+# A bracketed list of numbers, not a row of a matrix ([[50, 10], [5, 35]]).
+_LIST = re.compile(rf"(?<!\[)(?<!\],)(?<!\], )\[\s*({_LIST_NUM}(?:\s*[,;]?\s+{_LIST_NUM}|\s*[,;]\s*{_LIST_NUM})*)\s*\](?!\s*,?\s*\[)")
 _FLAGS = re.IGNORECASE
 
 
@@ -44,6 +51,9 @@ class Computation:
     inputs: dict[str, float]
     result: dict[str, float]
     sentence: str
+    # what an answer must already contain for this computation to be redundant (a list result is
+    # stated only as the whole list; its single values appear anywhere); empty: every result value
+    stated_as: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         return {"tool": self.tool, "inputs": dict(self.inputs), "result": dict(self.result)}
@@ -273,6 +283,74 @@ def conv_output(size: int, kernel: int, stride: int, padding: int) -> Computatio
                        {"output": out}, sentence)
 
 
+def fmt_list(values: list[float]) -> str:
+    return "[" + ", ".join(fmt(v) for v in values) + "]"
+
+
+def _indexed(name: str, values: list[float]) -> dict[str, float]:
+    return {f"{name}_{i + 1}": v for i, v in enumerate(values)}
+
+
+def relu_list(xs: list[float], slope: float | None = None) -> Computation:
+    """ReLU (or Leaky ReLU with ``slope``) of every value, and the derivative at each (PyTorch's
+    convention at exactly 0: the left-hand slope)."""
+    leak = slope or 0.0
+    ys = [x if x > 0 else leak * x for x in xs]
+    ds = [1.0 if x > 0 else leak for x in xs]
+    name = f"Leaky ReLU (slope {fmt(leak)})" if slope else "ReLU"
+    rule = (f"negative inputs are multiplied by {fmt(leak)}" if slope else
+            "negative inputs become 0") + " and positive ones pass unchanged"
+    sentence = (f"{name} works element by element: {'LeakyReLU' if slope else 'ReLU'}({fmt_list(xs)}) = "
+                f"{fmt_list(ys)}, because {rule}; the derivative at each point is {fmt_list(ds)} "
+                f"({'1 for x > 0, ' + fmt(leak) + ' otherwise' if slope else '1 for x > 0, 0 for x < 0, and 0 at exactly x = 0 by PyTorch’s convention'}).")
+    return Computation("leaky-relu" if slope else "relu", _indexed("x", xs) | ({"slope": leak} if slope else {}),
+                       _indexed("y", ys) | _indexed("derivative", ds), sentence,
+                       stated_as=(fmt_list(ys), fmt_list(ds)))
+
+
+def sigmoid_list(xs: list[float]) -> Computation:
+    ss = [sigmoid(x) for x in xs]
+    ds = [s * (1 - s) for s in ss]
+    sentence = (f"Element by element, σ({fmt_list(xs)}) ≈ {fmt_list(ss)}, and the derivative σ'(x) = σ(x)(1 − σ(x)) "
+                f"is ≈ {fmt_list(ds)} (at most 0.25, at x = 0).")
+    return Computation("sigmoid", _indexed("x", xs), _indexed("sigmoid", ss) | _indexed("derivative", ds), sentence,
+                       stated_as=(fmt_list(ss), fmt_list(ds)))
+
+
+def batch_norm_list(xs: list[float], gamma: float | None = None, beta: float | None = None,
+                    eps: float = BN_EPS) -> Computation:
+    """Batch normalization of one feature over a batch ``xs`` in training mode (biased variance, as
+    batch norm uses), then the learned scale and shift when given."""
+    m = len(xs)
+    mean = sum(xs) / m
+    var = sum((x - mean) ** 2 for x in xs) / m
+    xhat = [(x - mean) / math.sqrt(var + eps) for x in xs]
+    sentence = (f"Batch normalization of {fmt_list(xs)} (one feature over a batch of {m}): the batch mean is "
+                f"μ = {fmt(mean)}, the variance σ² = (1/m) Σ (x − μ)² = {fmt(var)}, and x̂ = (x − μ) / √(σ² + ε) ≈ "
+                f"{fmt_list(xhat)} (ε = {'1e-5, PyTorch’s default' if eps == BN_EPS else fmt(eps)})")
+    result = {"mean": mean, "variance": var} | _indexed("x_hat", xhat)
+    stated = [fmt_list(xhat)]
+    if gamma is not None or beta is not None:
+        g = 1.0 if gamma is None else gamma
+        b = 0.0 if beta is None else beta
+        ys = [g * v + b for v in xhat]
+        sentence += f"; with γ = {fmt(g)} and β = {fmt(b)}, y = γ·x̂ + β ≈ {fmt_list(ys)}"
+        result |= _indexed("y", ys)
+        stated = [fmt_list(ys)]
+    if var == 0:
+        sentence += " — every value is the same, so x̂ is 0 and only ε keeps the division defined"
+    inputs = _indexed("x", xs) | ({"gamma": gamma} if gamma is not None else {}) | \
+        ({"beta": beta} if beta is not None else {})
+    return Computation("batch-norm", inputs, result, sentence + ".", stated_as=tuple(stated))
+
+
+def batch_norm_output(xhat: float, gamma: float, beta: float) -> Computation:
+    y = gamma * xhat + beta
+    sentence = (f"A batch-norm layer outputs y = γ·x̂ + β: with x̂ = {fmt(xhat)}, γ = {fmt(gamma)} and β = {fmt(beta)}, "
+                f"y = {fmt(gamma)} × {fmt(xhat)} + {fmt(beta)} = {fmt(gamma * xhat)} + {fmt(beta)} = {fmt(y)}.")
+    return Computation("batch-norm", {"x_hat": xhat, "gamma": gamma, "beta": beta}, {"y": y}, sentence)
+
+
 # -- reading the question -----------------------------------------------------------------------
 
 def _find(pattern: str, text: str) -> re.Match[str] | None:
@@ -350,17 +428,78 @@ class _Reader:
                 self.add(probability_from_log_odds(z))
 
     def activations(self) -> None:
+        if any(c.tool in {"sigmoid", "relu", "leaky-relu"} for c in self.found):  # a list already done
+            return
+        value = rf"({NUM})(?![\d.]|\s*-?(?:layers?|epochs?|steps?|units?|neurons?|times)\b)"
         for name, fn in (("sigmoid|logistic function|σ", sigmoid_at), ("tanh", tanh_at)):
-            m = (_find(rf"(?:{name})(?:'|’| derivative| gradient| slope)?\s*(?:of|at|for|\(|=)\s*(?:x\s*=\s*|z\s*=\s*)?({NUM})",
-                       self.text)
-                 or _find(rf"(?:derivative|gradient|slope) of (?:the )?(?:{name})\s*(?:at|for|when)\s*(?:x\s*=\s*|z\s*=\s*)?({NUM})",
-                          self.text))
+            unit = rf"(?:{name})(?:'|’|\s+derivative|\s+gradient|\s+slope)?(?:\s+(?:function|unit|activation|neuron))?"
+            m = (_find(rf"{unit}\s*(?:of|at|for|\(|=)\s*(?:(?:x|z|input)\s*(?:=|is|of)?\s*)?{value}", self.text)
+                 or _find(rf"{unit}(?:'|’)?(?:\s*\(\s*[xz]\s*\))?\s*(?:,\s*)?(?:when|where|if|at|for)\s+(?:its\s+|the\s+)?"
+                          rf"(?:x|z|input|pre-?activation)\s*(?:=|is|equals|of)\s*{value}", self.text)
+                 or _find(rf"(?:derivative|gradient|slope) of (?:the |a )?{unit}\s*(?:at|for|when)\s*"
+                          rf"(?:(?:x|z|input)\s*(?:=|is|of)?\s*)?{value}", self.text))
             if m:
                 x = _num(m.group(1))
                 if x is None or abs(x) > 1e4:
                     self.ignore(m.group(1), "too large an input to say anything beyond 'fully saturated'")
                 else:
                     self.add(fn(x))
+
+    def lists(self) -> None:
+        """A list of numbers to push through ReLU, the sigmoid or batch normalization."""
+        m = _LIST.search(self.text)
+        if not m:
+            return
+        bn = self.has(r"batch[- ]?norm|\bbn\b|normali[sz]\w* (?:this|the|a|my) (?:mini-?)?batch")
+        leaky = self.has(r"leaky")
+        relu = self.has(r"relu")
+        sig = self.has(r"sigmoid|σ|logistic function")
+        if not (bn or leaky or relu or sig):
+            return
+        raw = re.findall(_LIST_NUM, m.group(1))
+        values: list[float] = []
+        for r in raw:
+            v = _num(r)
+            if v is None or abs(v) > MAX_ABS_VALUE:
+                self.ignore(r, "not a usable number")
+            else:
+                values.append(v)
+        if len(values) > MAX_LIST:
+            self.ignore(f"the {len(values) - MAX_LIST} values after the first {MAX_LIST}",
+                        f"I compute at most {MAX_LIST} values element by element")
+            values = values[:MAX_LIST]
+        if not values:
+            return
+        if bn:
+            g = _value_after(r"gamma|γ", self.text)
+            b = _value_after(r"beta|β", self.text)
+            gamma = g[0] if g and g[0] is not None and abs(g[0]) <= MAX_ABS_VALUE else None
+            beta = b[0] if b and b[0] is not None and abs(b[0]) <= MAX_ABS_VALUE else None
+            self.add(batch_norm_list(values, gamma, beta))
+        elif leaky:
+            a = _value_after(r"negative[_ ]slope|slope|alpha|α", self.text)
+            slope = a[0] if a and a[0] is not None else 0.01
+            if not 0 < slope < 1:
+                self.ignore(a[1] if a else "", "a Leaky ReLU slope must be between 0 and 1; I used 0.01")
+                slope = 0.01
+            self.add(relu_list(values, slope))
+        elif relu:
+            self.add(relu_list(values))
+        else:
+            self.add(sigmoid_list(values))
+
+    def batch_norm(self) -> None:
+        """y = γ·x̂ + β for one normalized value, when γ and β are given."""
+        if any(c.tool == "batch-norm" for c in self.found) or not self.has(r"batch[- ]?norm|\bbn\b|normali[sz]"):
+            return
+        x = _value_after(r"normali[sz]ed (?:value|input|activation|x)|x̂|x_hat|xhat|x hat", self.text)
+        g = _value_after(r"gamma|γ", self.text)
+        b = _value_after(r"beta|β", self.text)
+        if x and g and b and None not in (x[0], g[0], b[0]):
+            if max(abs(x[0]), abs(g[0]), abs(b[0])) > MAX_ABS_VALUE:
+                self.ignore(x[1], "not a usable number")
+            else:
+                self.add(batch_norm_output(x[0], g[0], b[0]))
 
     def chain(self) -> None:
         m = _find(r"(-?\d+(?:\.\d+)?)\s*\^\s*\(?(-?\d+(?:\.\d+)?)\)?|(-?\d+(?:\.\d+)?)\s*\*\*\s*(-?\d+(?:\.\d+)?)", self.text)
@@ -568,6 +707,8 @@ def compute_from_question(question: str, topic: str | None = None) -> WorkedNumb
         return WorkedNumbers()
     reader = _Reader(question, topic)
     reader.confusion()
+    reader.lists()
+    reader.batch_norm()
     reader.losses()
     reader.logistic()
     reader.activations()

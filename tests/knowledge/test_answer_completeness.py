@@ -50,3 +50,11 @@ def test_a_runner_up_that_adds_nothing_asked_is_left_out_and_its_verdict_never_l
     answer = _answer_with(answerer, question, "bn-batch-size", "bn-without-bn", 0.75, 0.74)
     assert "without batch normalization" not in answer.text
     assert "Yes," not in answer.text
+
+
+def test_a_computed_list_is_stated_even_when_the_answer_has_its_single_numbers(answerer):
+    # the written ReLU answer has its own example with 0, 0.5 and 3 in it, but not this list
+    answer = answerer.answer("relu of x = [-2, 0.5, 3] and the gradient at each point")
+    assert "= [0, 0.5, 3]" in answer.text and "[0, 1, 1]" in answer.text
+    assert any(c.chunk.topic == "calculator" for c in answer.citations)
+    assert answer.computed.computations[0].tool == "relu"

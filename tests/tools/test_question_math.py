@@ -196,3 +196,82 @@ def test_grid_size_bert_masking_and_conv_output():
 def test_a_word_problem_gives_the_confusion_counts():
     comp = only("1000 transactions, 10 are fraud. model flags 50 and 8 of them are actually fraud. precision and recall?")
     assert comp.result["precision"] == pytest.approx(8 / 50) and comp.result["recall"] == pytest.approx(8 / 10)
+
+
+# -- lists element by element, batch normalization ------------------------------------------------
+
+def _list(comp, name):
+    return [comp.result[f"{name}_{i + 1}"] for i in range(sum(k.startswith(f"{name}_") for k in comp.result))]
+
+
+def test_relu_of_a_list_and_its_derivative_match_numpy():
+    comp = only("relu of [-2, 0.5, 3, 0]")
+    x = np.array([-2, 0.5, 3, 0])
+    assert _list(comp, "y") == pytest.approx(np.maximum(0, x))
+    assert _list(comp, "derivative") == pytest.approx((x > 0).astype(float))  # PyTorch: 0 at exactly 0
+    assert "[0, 0.5, 3, 0]" in comp.sentence and "[0, 1, 1, 0]" in comp.sentence
+
+
+def test_leaky_relu_of_a_list_matches_torch():
+    comp = only("leaky relu with slope 0.1 of [-1, 2, -0.5]")
+    x = torch.tensor([-1, 2, -0.5], dtype=torch.float64, requires_grad=True)
+    y = F.leaky_relu(x, 0.1)
+    y.sum().backward()
+    assert _list(comp, "y") == pytest.approx(y.detach().numpy())
+    assert _list(comp, "derivative") == pytest.approx(x.grad.numpy())
+
+
+def test_sigmoid_of_a_list_and_its_derivative_match_numpy():
+    comp = only("sigmoid of [0, 2, -2]")
+    x = np.array([0.0, 2.0, -2.0])
+    s = 1 / (1 + np.exp(-x))
+    assert _list(comp, "sigmoid") == pytest.approx(s)
+    assert _list(comp, "derivative") == pytest.approx(s * (1 - s))
+
+
+@pytest.mark.parametrize("question", ["sigmoid derivative when x is 2", "slope of the sigmoid unit when its input is 2",
+                                      "derivative of a sigmoid at x = 2", "σ'(x) at x = 2"])
+def test_sigmoid_derivative_phrasings_are_read(question):
+    comp = only(question)
+    s = 1 / (1 + np.exp(-2.0))
+    assert comp.tool == "sigmoid" and comp.result["derivative"] == pytest.approx(s * (1 - s))
+
+
+def test_a_layer_count_is_not_read_as_a_sigmoid_input():
+    comp = only("sigmoid for 10 layers, how much gradient is left")
+    assert comp.tool == "chain-product" and comp.inputs["layers"] == 10
+
+
+def test_batch_norm_of_a_list_matches_torch_batchnorm_in_training_mode():
+    comp = only("batch norm on [1, 2, 3, 4] with gamma = 2 and beta = 1")
+    x = torch.tensor([[1.0], [2.0], [3.0], [4.0]], dtype=torch.float64)
+    bn = torch.nn.BatchNorm1d(1, eps=1e-5, dtype=torch.float64)
+    with torch.no_grad():
+        bn.weight.fill_(2.0)
+        bn.bias.fill_(1.0)
+    y = bn.train()(x).detach().numpy().ravel()
+    xs = x.numpy().ravel()
+    assert comp.result["mean"] == pytest.approx(np.mean(xs))
+    assert comp.result["variance"] == pytest.approx(np.var(xs))  # biased, as batch norm normalizes
+    assert _list(comp, "x_hat") == pytest.approx((xs - xs.mean()) / np.sqrt(xs.var() + 1e-5))
+    assert _list(comp, "y") == pytest.approx(y)
+    assert "μ = 2.5" in comp.sentence and "γ = 2" in comp.sentence
+
+
+def test_batch_norm_output_for_one_normalized_value():
+    comp = only("with gamma=2, beta=1 and a normalized value of 0.5, what does the bn layer output")
+    assert comp.result["y"] == pytest.approx(2 * 0.5 + 1)
+    assert comp.sentence.endswith("= 2.")
+
+
+def test_a_long_list_is_cut_and_the_rest_named():
+    worked = compute_from_question("relu of [" + ", ".join(str(i - 20) for i in range(40)) + "]")
+    (comp,) = worked.computations
+    assert len(_list(comp, "y")) == 12
+    assert "28 values after the first 12" in worked.note()
+
+
+def test_a_matrix_row_is_not_a_list_and_lists_need_an_operation():
+    worked = compute_from_question("relu net confusion matrix [[50, 10], [5, 35]]")
+    assert [c.tool for c in worked.computations] == ["precision-recall"]
+    assert compute_from_question("my data is [1, 2, 3]").computations == ()
