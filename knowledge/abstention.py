@@ -7,9 +7,15 @@ bakery?" shares our words but not our meaning. The classifier (logistic regressi
 
 * the best passage cosine and the best BM25 score;
 * the share of the question's content words that our corpus uses at all ("bakery" is not one);
-* how closely the question matches an authored student question;
+* how closely the question matches an authored student question, and by how much that match
+  beats the runner-up (a short question with one clear written answer, "what's [SEP] for", is
+  on topic although its passage cosine is low: two words never embed close to a paragraph);
 * how much closer the question is to a subject we know we do not cover (other senses of our
-  words — cooking, cars, cameras, finance, databases… — are listed there too).
+  words — cooking, cars, cameras, finance, databases… — are listed there too);
+* how much of the question's specific wording is the wording of that uncovered subject: "xgboost
+  vs random forest" or "what dropout rate" name a subject we do not cover, even when an article
+  of ours mentions it in passing and so outscores the subject line on cosine. Words are weighted
+  by their rarity in our passages, so "dropout" or "xgboost" count and "rate" or "data" hardly.
 
 The trained weights are stored as JSON (``knowledge/data/abstention.json``) so answering needs
 no scikit-learn import: a dot product and a sigmoid.
@@ -20,15 +26,18 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+import Stemmer
 
 from knowledge.retriever import SearchResult
 
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "abstention.json"
-FEATURES = ("dense", "keyword", "known_share", "unknown_words", "authored", "uncovered_gap")
+FEATURES = ("dense", "keyword", "known_share", "unknown_words", "authored", "uncovered_gap", "authored_margin",
+            "uncovered_wording")
 _WORD = re.compile(r"[a-z][a-z0-9'-]*")
 # Words that carry no subject (question scaffolding, chat filler); everything else is "content".
 STOPWORDS = frozenset("""
@@ -63,10 +72,53 @@ def vocabulary_of(texts) -> frozenset[str]:
     return frozenset(w for t in texts for w in _WORD.findall(t.lower()))
 
 
-def features(result: SearchResult, query: str, vocabulary: frozenset[str], authored_cosine: float) -> np.ndarray:
+_stem = Stemmer.Stemmer("english").stemWord
+
+
+def stems(text: str) -> set[str]:
+    """The stems of ``text``'s content words ("forests" and "forest" are one subject)."""
+    return {_stem(w) for w in content_words(text)}
+
+
+@dataclass(frozen=True)
+class CorpusWords:
+    """What the classifier knows about our wording: every word our texts use (articles, titles,
+    written answers) and, per stem, how many article passages use it (its rarity)."""
+
+    vocabulary: frozenset[str]
+    passage_frequency: dict[str, int]
+    passages: int
+
+    @classmethod
+    def of(cls, passages: Sequence[str], other_texts: Sequence[str] = ()) -> "CorpusWords":
+        frequency: dict[str, int] = {}
+        for text in passages:
+            for s in stems(text):
+                frequency[s] = frequency.get(s, 0) + 1
+        return cls(vocabulary_of(list(passages) + list(other_texts)), frequency, len(passages))
+
+    def rarity(self, stem: str) -> float:
+        """Inverse passage frequency: high for a term few passages use, or none."""
+        return math.log((self.passages + 1) / (self.passage_frequency.get(stem, 0) + 0.5))
+
+
+def uncovered_wording(query: str, subject: str, corpus: CorpusWords) -> float:
+    """The rarity-weighted share of the question's content words that the closest uncovered
+    subject uses: 1.0 when every specific word of the question names that subject."""
+    asked = stems(query)
+    if not asked or not subject:
+        return 0.0
+    weight = {s: corpus.rarity(s) for s in asked}
+    named = stems(subject)
+    return sum(w for s, w in weight.items() if s in named) / (sum(weight.values()) or 1.0)
+
+
+def features(result: SearchResult, query: str, corpus: CorpusWords, authored_cosine: float,
+             authored_runner_up: float = 0.0) -> np.ndarray:
     words = content_words(query)
-    known = [w for w in words if _known(w, vocabulary)]
-    share = len(known) / len(words) if words else 0.0
+    known = [w for w in words if _known(w, corpus.vocabulary)]
+    # No content word at all ("what is 0.25^10", "what is p_t") is no evidence of an unknown one.
+    share = len(known) / len(words) if words else 1.0
     best_keyword = max((h.keyword for h in result.hits), default=0.0)
     return np.array([
         result.best_dense,
@@ -75,6 +127,8 @@ def features(result: SearchResult, query: str, vocabulary: frozenset[str], autho
         float(len(words) - len(known)),
         authored_cosine,
         result.best_uncovered - result.best_dense,
+        authored_cosine - max(authored_runner_up, 0.0) if authored_cosine > 0 else 0.0,
+        uncovered_wording(query, result.uncovered_subject, corpus),
     ], dtype=np.float64)
 
 

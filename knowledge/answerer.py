@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from knowledge.abstention import AbstentionModel, features, vocabulary_of
+from knowledge.abstention import AbstentionModel, CorpusWords, features
 from knowledge.authored import AuthoredBank, AuthoredMatch, section_chunks
 from knowledge.chunking import Chunk
 from knowledge.abstention import content_words
@@ -198,10 +198,10 @@ class ExtractiveAnswerer:
         self.abstention = abstention
         self.authored_min = authored_min_cosine
         self.authored_sure = authored_sure_cosine
-        texts = [c.text for c in kb.chunks] + [a.title for a in kb.articles]
+        texts = [a.title for a in kb.articles]
         if authored is not None:
             texts += [q for a in authored.answers for q in a.questions] + [a.answer for a in authored.answers]
-        self.vocabulary = vocabulary_of(texts)
+        self.corpus_words = CorpusWords.of([c.embedding_text() for c in kb.chunks], texts)
         self.sections = section_chunks(kb.chunks)
 
     # -- deciding -------------------------------------------------------------------------------
@@ -231,11 +231,14 @@ class ExtractiveAnswerer:
         match = self.authored.match(self.kb.embedder.encode_one(previous), previous)
         return frozenset({match.answer.id}) if match is not None and match.cosine >= self.authored_min else frozenset()
 
+    def abstention_features(self, result: SearchResult, match: AuthoredMatch | None) -> np.ndarray:
+        return features(result, result.query, self.corpus_words, match.cosine if match else 0.0,
+                        match.runner_up if match else 0.0)
+
     def on_topic_probability(self, result: SearchResult, match: AuthoredMatch | None = None) -> float | None:
         if self.abstention is None:
             return None
-        x = features(result, result.query, self.vocabulary, match.cosine if match else 0.0)
-        return self.abstention.on_topic_probability(x)
+        return self.abstention.on_topic_probability(self.abstention_features(result, match))
 
     def should_abstain(self, result: SearchResult, match: AuthoredMatch | None = None) -> bool:
         if not result.hits:
@@ -243,8 +246,7 @@ class ExtractiveAnswerer:
         if self.abstention is not None:
             if match is None:
                 match = self.authored_match(result)
-            x = features(result, result.query, self.vocabulary, match.cosine if match else 0.0)
-            return self.abstention.should_abstain(x)
+            return self.abstention.should_abstain(self.abstention_features(result, match))
         return result.best_dense < self.threshold or result.best_uncovered - result.best_dense > self.margin
 
     def usable_authored(self, match: AuthoredMatch | None, result: SearchResult) -> bool:

@@ -274,8 +274,6 @@ def evaluate_answers(answerer: ExtractiveAnswerer, questions: list[AnswerQuestio
 
 def abstention_training_set(answerer: ExtractiveAnswerer, split: str = "dev"):
     """Features and on-topic labels of every question of ``split`` in every question file."""
-    from knowledge.abstention import features
-
     rows, labels = [], []
     texts = [(q.question, q.topic is not None) for q in load_questions(EVAL_FILE, split)]
     for path in (ANSWERS_FILE, BLIND_ANSWERS_FILE):
@@ -284,6 +282,6 @@ def abstention_training_set(answerer: ExtractiveAnswerer, split: str = "dev"):
     for question, on_topic in texts:
         result = answerer.kb.search(question, k=5)
         match = answerer.authored_match(result)
-        rows.append(features(result, result.query, answerer.vocabulary, match.cosine if match else 0.0))
+        rows.append(answerer.abstention_features(result, match))
         labels.append(on_topic)
     return np.array(rows), np.array(labels)
