@@ -5,13 +5,16 @@ poorly although BM25 finds its section at once, while "what batch size should I 
 bakery?" shares our words but not our meaning. The classifier (logistic regression, trained by
 ``tutor eval --calibrate`` on the dev split only) combines:
 
-* the best passage cosine and the best BM25 score;
+* the best passage cosine and the best BM25 score over all passages (an exact rare term, "Santurkar",
+  counts even when the fused ranking puts its passage below the returned ones);
 * the share of the question's content words that our corpus uses at all ("bakery" is not one);
 * how closely the question matches an authored student question, and by how much that match
   beats the runner-up (a short question with one clear written answer, "what's [SEP] for", is
   on topic although its passage cosine is low: two words never embed close to a paragraph);
 * how much closer the question is to a subject we know we do not cover (other senses of our
-  words — cooking, cars, cameras, finance, databases… — are listed there too);
+  words — cooking, cars, cameras, finance, databases… — are listed there too), measured against
+  the best passage and against the best single sentence (a two-word question is compared fairly
+  with a sentence, never with a paragraph);
 * how much of the question's specific wording is the wording of that uncovered subject: "xgboost
   vs random forest" or "what dropout rate" name a subject we do not cover, even when an article
   of ours mentions it in passing and so outscores the subject line on cosine. Words are weighted
@@ -37,7 +40,7 @@ from knowledge.retriever import SearchResult
 
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "abstention.json"
 FEATURES = ("dense", "keyword", "known_share", "unknown_words", "authored", "uncovered_gap", "authored_margin",
-            "uncovered_wording")
+            "uncovered_wording", "uncovered_sentence_gap")
 _WORD = re.compile(r"[a-z][a-z0-9'-]*")
 # Words that carry no subject (question scaffolding, chat filler); everything else is "content".
 STOPWORDS = frozenset("""
@@ -114,12 +117,14 @@ def uncovered_wording(query: str, subject: str, corpus: CorpusWords) -> float:
 
 
 def features(result: SearchResult, query: str, corpus: CorpusWords, authored_cosine: float,
-             authored_runner_up: float = 0.0) -> np.ndarray:
+             authored_runner_up: float = 0.0, best_sentence: float | None = None) -> np.ndarray:
+    """The classifier's input, in the order of ``FEATURES``. ``best_sentence``: the best cosine of
+    the question to one sentence of our articles (``None``: the best passage's)."""
     words = content_words(query)
     known = [w for w in words if _known(w, corpus.vocabulary)]
     # No content word at all ("what is 0.25^10", "what is p_t") is no evidence of an unknown one.
     share = len(known) / len(words) if words else 1.0
-    best_keyword = max((h.keyword for h in result.hits), default=0.0)
+    best_keyword = max([result.best_keyword] + [h.keyword for h in result.hits])
     return np.array([
         result.best_dense,
         math.log1p(max(best_keyword, 0.0)),
@@ -129,6 +134,7 @@ def features(result: SearchResult, query: str, corpus: CorpusWords, authored_cos
         result.best_uncovered - result.best_dense,
         authored_cosine - max(authored_runner_up, 0.0) if authored_cosine > 0 else 0.0,
         uncovered_wording(query, result.uncovered_subject, corpus),
+        result.best_uncovered - (result.best_dense if best_sentence is None else best_sentence),
     ], dtype=np.float64)
 
 

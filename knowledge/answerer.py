@@ -232,8 +232,10 @@ class ExtractiveAnswerer:
         return frozenset({match.answer.id}) if match is not None and match.cosine >= self.authored_min else frozenset()
 
     def abstention_features(self, result: SearchResult, match: AuthoredMatch | None) -> np.ndarray:
+        sentences = self.kb.stored.sentence_vectors
+        best_sentence = float((sentences @ result.query_vector).max()) if len(sentences) else None
         return features(result, result.query, self.corpus_words, match.cosine if match else 0.0,
-                        match.runner_up if match else 0.0)
+                        match.runner_up if match else 0.0, best_sentence)
 
     def on_topic_probability(self, result: SearchResult, match: AuthoredMatch | None = None) -> float | None:
         if self.abstention is None:

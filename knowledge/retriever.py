@@ -54,6 +54,7 @@ class SearchResult:
     best_dense: float  # best cosine over all passages: evidence strength
     best_uncovered: float = 0.0  # best cosine to a subject we know we do not cover
     uncovered_subject: str = ""
+    best_keyword: float = 0.0  # best BM25 score over all passages, returned among the hits or not
 
 
 class KnowledgeBase:
@@ -142,7 +143,7 @@ class KnowledgeBase:
             unc, subject = float(uncovered_sims[top]), self.stored.uncovered[top]
         else:
             unc, subject = 0.0, ""
-        return SearchResult(query, hits, qvec, best, unc, subject)
+        return SearchResult(query, hits, qvec, best, unc, subject, float(kw_all.max()) if kw_all.size else 0.0)
 
     def _guild_keyword(self, notes: "NoteHits") -> tuple[KeywordIndex, list[int]]:
         """BM25 over the articles and one guild's notes, rebuilt when that guild's notes change."""

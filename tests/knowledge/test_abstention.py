@@ -16,8 +16,9 @@ CORPUS = CorpusWords.of([
 ])
 
 
-def _result(query: str, subject: str = "", dense: float = 0.5, uncovered: float = 0.3) -> SearchResult:
-    return SearchResult(query, [], np.zeros(4, dtype=np.float32), dense, uncovered, subject)
+def _result(query: str, subject: str = "", dense: float = 0.5, uncovered: float = 0.3,
+            keyword: float = 0.0) -> SearchResult:
+    return SearchResult(query, [], np.zeros(4, dtype=np.float32), dense, uncovered, subject, keyword)
 
 
 def test_a_question_naming_an_uncovered_subject_scores_high_and_incidental_words_low():
@@ -43,6 +44,18 @@ def test_features_follow_the_feature_names_and_a_question_without_content_words_
     assert named["known_share"] == 1.0 and named["unknown_words"] == 0.0
     assert named["authored_margin"] == pytest.approx(0.2)
     assert features(_result("hi"), "hi", CORPUS, 0.0, 0.0)[FEATURES.index("authored_margin")] == 0.0
+
+
+def test_the_best_keyword_score_counts_although_no_returned_hit_has_it():
+    x = features(_result("santurkar", keyword=4.0), "santurkar", CORPUS, 0.5)
+    assert x[FEATURES.index("keyword")] == pytest.approx(np.log1p(4.0))
+
+
+def test_the_uncovered_gap_is_measured_against_a_sentence_as_well():
+    x = features(_result("gini impurity", dense=0.3, uncovered=0.6), "gini impurity", CORPUS, 0.5, 0.4, 0.45)
+    named = dict(zip(FEATURES, x))
+    assert named["uncovered_gap"] == pytest.approx(0.3)
+    assert named["uncovered_sentence_gap"] == pytest.approx(0.15)
 
 
 @pytest.fixture(scope="module")
