@@ -89,13 +89,31 @@ class Answer:
     on_topic_probability: float | None = None
 
 
-_VERDICT_OPENER = re.compile(r"^(?:yes|no)\s*[,:;—–-]\s*(?=\w)", re.IGNORECASE)
+_VERDICT_OPENER = re.compile(
+    r"^(?:yes|no|not really|mostly (?:yes|no)|usually not|usually no|rarely|somewhat)\s*[,:;—–-]\s*(?=\w)", re.IGNORECASE)
 # A yes/no question: some clause opens with an auxiliary ("is that good?", "does BN reduce ICS"),
-# or it says so ("yes or no", "true or false", "right?").
+# it ends on a tag ("batch size 2, is that ok?", "… is it normal"), or it says so ("yes or no",
+# "true or false", "right?").
+_AUXILIARY = (r"is|are|was|were|am|does|do|did|can|could|should|would|will|has|have|had|"
+              r"isn'?t|aren'?t|doesn'?t|don'?t|didn'?t|can'?t|won'?t|shouldn'?t")
 _YES_NO_CLAUSE = re.compile(
-    r"(?:^|[,.;:?!(]\s*|\bor\s+)(?:is|are|was|were|am|does|do|did|can|could|should|would|will|has|have|had|"
-    r"isn'?t|aren'?t|doesn'?t|don'?t|didn'?t|can'?t|won'?t|shouldn'?t)\b|\byes or no\b|\btrue or false\b|"
-    r"\bright\s*\?|\bor not\b|\bsame(?: thing)?\s*\?", re.IGNORECASE)
+    rf"(?:^|[,.;:?!(]\s*|\bor\s+)(?:{_AUXILIARY})\b|\byes or no\b|\btrue or false\b|"
+    r"\bright\s*\?|\bor not\b|\bsame(?: thing)?\s*\?|"
+    r"(?<!\bwhy )(?<!\bhow )(?<!\bwhat )\b(?:is|are) (?:that|this|it|these|those) (?:\w+ )?"
+    r"(?:ok|okay|fine|good|bad|normal|enough|wrong|right|correct|true|a problem|too \w+)\s*[?!.]*$", re.IGNORECASE)
+# Where a question is a choice between alternatives ("classification or regression?"), a yes or no
+# answers nothing.
+_ALTERNATIVES = re.compile(r"\bor\b(?! not\b)|\bvs\.?\b|\bversus\b|\bwhich\b", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:not|never|no|cannot|neither|nor|none)\b|n't\b", re.IGNORECASE)
+# The main clause of a sentence: up to its first punctuation or subordinating word.
+_CLAUSE_END = re.compile(r"[,;:(—–]|\s(?:because|so|since|which|while|but|although|unless|when|if|as)\s",
+                         re.IGNORECASE)
+MIN_VERDICT_TERMS = 2
+# Words that carry no subject but are the very claim of a yes/no question ("is sigmoid ever *good*
+# for hidden layers", "is softmax the *same* as sigmoid"): an answer settles it only by saying them.
+_PREDICATE_WORDS = frozenset("same different differ good bad better worse best worst ok okay fine enough "
+                             "work works help helps".split())
+_REQUEST = re.compile(r"^\s*(?:can|could|would|will)\s+(?:you|u|someone|somebody|anyone|anybody)\b", re.IGNORECASE)
 
 
 def asks_yes_or_no(question: str) -> bool:
@@ -133,6 +151,42 @@ def asked_terms(question: str) -> set[str]:
     """What the question asks about: its content words, abbreviations spelled out as well ("BN"
     also asks about "batch normalization")."""
     return {t for t in terms(normalize_query(question)) if t not in ABBREVIATIONS}
+
+
+def _yes_no_clause(question: str) -> str:
+    """The part of the question from its auxiliary to its question mark: "… how tho, does BN let
+    me use a higher learning rate?" → "does BN let me use a higher learning rate"."""
+    starts = [m.start() for m in re.finditer(rf"(?:^|[,.;:?!(]\s*)((?:{_AUXILIARY})\b)", question, re.IGNORECASE)]
+    if not starts:
+        return ""
+    clause = question[starts[-1]:].lstrip(",.;:?!( ")
+    return clause.split("?")[0]
+
+
+def derive_verdict(answer: str, question: str) -> str:
+    """"Yes," or "No," in front of a written answer without one, when its first sentence itself
+    settles the yes/no question: its main clause says everything the question asks about (at least
+    two content words), negated ("ReLU is not differentiable at exactly zero" → No) or not
+    ("Batch normalization allows higher learning rates" → Yes). Anything less certain (the
+    question's words spread over the answer, a choice between alternatives, a tag like "is that
+    ok?") is left as written."""
+    if _VERDICT_OPENER.match(answer) or not asks_yes_or_no(question) or _ALTERNATIVES.search(question):
+        return answer
+    clause = _yes_no_clause(question)
+    asked = asked_terms(clause)
+    sentences = split_sentences(answer)
+    if len(asked) < MIN_VERDICT_TERMS or not sentences or _REQUEST.match(clause):
+        return answer
+    main = _CLAUSE_END.split(sentences[0], maxsplit=1)[0]
+    claimed = {w for w in re.findall(r"[a-z]+", clause.lower()) if w in _PREDICATE_WORDS}
+    if not asked <= terms(main) or not claimed <= set(re.findall(r"[a-z]+", main.lower())):
+        return answer
+    if _NEGATION.search(_yes_no_clause(question).split(" ", 1)[-1]):
+        return answer  # "doesn't it…?": a bare yes or no would be ambiguous
+    verdict = "No" if _NEGATION.search(main) else "Yes"
+    first = answer.split(" ", 1)[0]
+    proper = first[1:] != first[1:].lower() or re.search(rf"(?<!^)(?<![.!?] )\b{re.escape(first)}\b", answer[1:])
+    return f"{verdict}, {answer if proper else answer[:1].lower() + answer[1:]}"
 
 
 def _states(text: str, number: str) -> bool:
@@ -331,7 +385,7 @@ class ExtractiveAnswerer:
         chunk = self.sections.get((authored.topic, authored.section))
         if chunk is None:  # a stale bank (article heading renamed): quote instead of citing nothing
             return self._composed(question, result, level, worked, probability)
-        text = fit_verdict(authored.text_for(level), question)
+        text = derive_verdict(fit_verdict(authored.text_for(level), question), question)
         parts: list[tuple[str, Chunk]] = [(text, chunk)]
         if self.supplement_words:
             # A written answer covers its own question; a student's question is rarely exactly it.

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from knowledge.answerer import ExtractiveAnswerer, asks_yes_or_no, detect_level, fit_verdict
+from knowledge.answerer import ExtractiveAnswerer, asks_yes_or_no, derive_verdict, detect_level, fit_verdict
 from knowledge.authored import ANSWERS_DIR, check, load_authored
 from knowledge.composer import DANGLING_OPENER
 from knowledge.corpus import load_articles
@@ -181,3 +181,42 @@ def test_a_beginner_answer_adds_no_formula_sentences(answerer):
     answer = answerer.answer("what is focal loss", level="beginner")
     assert answer.level == "beginner" and answer.source == "authored"
     assert "=" not in answer.text and "^" not in answer.text, answer.text
+
+
+@pytest.mark.parametrize("question", ["batch norm with batch size 2 is that ok??", "loss of 0.69, is this normal",
+                                      "my lr is 0.1, is it too high?"])
+def test_a_trailing_tag_makes_a_yes_no_question(question):
+    assert asks_yes_or_no(question)
+
+
+@pytest.mark.parametrize(("answer", "question", "expected"), [
+    # the first sentence's main clause says all the question asks: negated → No, else → Yes
+    ("ReLU is not differentiable at exactly zero, so its derivative there is undefined.", "is relu differentiable at 0",
+     "No, ReLU is not differentiable"),
+    ("Batch normalization allows higher learning rates because it makes each layer scale invariant.",
+     "does batchnorm let me use a higher learning rate?", "Yes, batch normalization allows"),
+    ("Leaky ReLU is not the same as ReLU, but the two differ only for negative inputs.",
+     "is leaky relu the same as relu", "No, leaky ReLU is not the same"),
+])
+def test_a_verdict_is_derived_when_the_first_sentence_settles_the_question(answer, question, expected):
+    assert derive_verdict(answer, question).startswith(expected)
+
+
+@pytest.mark.parametrize(("answer", "question"), [
+    ("Softmax and sigmoid differ in whether classes compete.", "is softmax the same as sigmoid"),  # "same" unsaid
+    ("People stopped using sigmoid in hidden layers because its derivative is small.",
+     "is sigmoid ever good for hidden layers"),  # the claim ("good") is not what the sentence says
+    ("Batch normalization usually works well with about 16 or more examples per batch.",
+     "batch norm with batch size 2 is that ok??"),  # the question's words are not all there
+    ("Logistic regression is a classification algorithm despite its name.",
+     "is logistic regression classification or regression?"),  # a choice, not yes/no
+    ("The vanishing gradient problem is when the gradient shrinks.", "can someone explain the vanishing gradient problem"),
+    ("No, standardization is not robust to outliers.", "is standardization robust to outliers"),  # has one already
+])
+def test_no_verdict_is_invented_where_the_answer_does_not_ground_one(answer, question):
+    assert derive_verdict(answer, question) == answer
+
+
+def test_a_written_answer_to_a_yes_no_question_gets_its_derived_verdict(answerer):
+    answer = answerer.answer("is relu differentiable at 0?")
+    assert answer.source == "authored" and answer.text.startswith("No, ReLU is not differentiable")
