@@ -109,6 +109,11 @@ _NEGATION = re.compile(r"\b(?:not|never|no|cannot|neither|nor|none)\b|n't\b", re
 _CLAUSE_END = re.compile(r"[,;:(—–]|\s(?:because|so|since|which|while|but|although|unless|when|if|as)\s",
                          re.IGNORECASE)
 MIN_VERDICT_TERMS = 2
+# A question in several parts ("batch norm vs layer norm, why do transformers use layernorm"):
+# each part of at least two content words is matched on its own.
+_PARTS = re.compile(r"\?+\s*|[,;]\s+|\s+(?:and|also|plus|but)\s+(?=(?:why|how|what|when|which|is|are|does|do|can|"
+                    r"should)\b)", re.IGNORECASE)
+MIN_PART_TERMS = 2
 # Words that carry no subject but are the very claim of a yes/no question ("is sigmoid ever *good*
 # for hidden layers", "is softmax the *same* as sigmoid"): an answer settles it only by saying them.
 _PREDICATE_WORDS = frozenset("same different differ good bad better worse best worst ok okay fine enough "
@@ -401,6 +406,8 @@ class ExtractiveAnswerer:
             blend = self._blended(match, level)
             if blend is not None:
                 candidates.append(blend)
+            others = self._part_answers(question, match, result, level)
+            candidates = others + candidates
             while candidates:
                 # the candidate covering most of what the question asks and nothing yet says;
                 # on ties, passage order (the runner-up's sentence last)
@@ -431,6 +438,29 @@ class ExtractiveAnswerer:
         if match.runner_up < self.authored_min or match.runner_up_id not in self.authored.by_id:
             return False
         return match.cosine < self.authored_sure or match.cosine - match.runner_up <= NEAR_TIE
+
+    def _part_answers(self, question: str, match: AuthoredMatch, result: SearchResult,
+                      level: str) -> list[tuple[str, Chunk]]:
+        """The lead sentence of the written answer each other part of a several-part question
+        matches surely (and within the retrieved topics)."""
+        if self.authored is None:
+            return []
+        parts = [p for p in _PARTS.split(question) if p and len(asked_terms(p)) >= MIN_PART_TERMS]
+        if len(parts) < 2:
+            return []
+        retrieved = {h.chunk.topic for h in result.hits[:3]}
+        out: list[tuple[str, Chunk]] = []
+        seen = {match.answer.id}
+        for part in parts:
+            m = self.authored.match(self.kb.embedder.encode_one(part), part)
+            if m is None or m.answer.id in seen or m.cosine < self.authored_sure or m.answer.topic not in retrieved:
+                continue
+            seen.add(m.answer.id)
+            chunk = self.sections.get((m.answer.topic, m.answer.section))
+            lead = split_sentences(fit_verdict(m.answer.text_for(level), ""))[:1]
+            if chunk is not None and lead:
+                out.append((lead[0], chunk))
+        return out
 
     def _blended(self, match: AuthoredMatch, level: str) -> tuple[str, Chunk] | None:
         """The first sentence of the runner-up written answer when the match is unsure (the best
