@@ -97,10 +97,11 @@ _VERDICT_OPENER = re.compile(
 _AUXILIARY = (r"is|are|was|were|am|does|do|did|can|could|should|would|will|has|have|had|"
               r"isn'?t|aren'?t|doesn'?t|don'?t|didn'?t|can'?t|won'?t|shouldn'?t")
 _YES_NO_CLAUSE = re.compile(
-    rf"(?:^|[,.;:?!(]\s*|\bor\s+)(?:{_AUXILIARY})\b|\byes or no\b|\btrue or false\b|"
+    rf"(?:^|[,.;:?!(]\s*|\s[-—–]\s*|\bor\s+)(?:{_AUXILIARY})\b|\byes or no\b|\btrue or false\b|"
     r"\bright\s*\?|\bor not\b|\bsame(?: thing)?\s*\?|"
     r"(?<!\bwhy )(?<!\bhow )(?<!\bwhat )\b(?:is|are) (?:that|this|it|these|those) (?:\w+ )?"
-    r"(?:ok|okay|fine|good|bad|normal|enough|wrong|right|correct|true|a problem|too \w+)\s*[?!.]*$", re.IGNORECASE)
+    r"(?:ok|okay|fine|good|bad|normal|enough|wrong|right|correct|true|a problem|too \w+)(?: \w+)?\s*[?!.]*$",
+    re.IGNORECASE)
 # Where a question is a choice between alternatives ("classification or regression?"), a yes or no
 # answers nothing.
 _ALTERNATIVES = re.compile(r"\bor\b(?! not\b)|\bvs\.?\b|\bversus\b|\bwhich\b", re.IGNORECASE)
@@ -161,10 +162,11 @@ def asked_terms(question: str) -> set[str]:
 def _yes_no_clause(question: str) -> str:
     """The part of the question from its auxiliary to its question mark: "… how tho, does BN let
     me use a higher learning rate?" → "does BN let me use a higher learning rate"."""
-    starts = [m.start() for m in re.finditer(rf"(?:^|[,.;:?!(]\s*)((?:{_AUXILIARY})\b)", question, re.IGNORECASE)]
+    starts = [m.start() for m in re.finditer(rf"(?:^|[,.;:?!(]\s*|\s[-—–]\s*)((?:{_AUXILIARY})\b)", question,
+                                             re.IGNORECASE)]
     if not starts:
         return ""
-    clause = question[starts[-1]:].lstrip(",.;:?!( ")
+    clause = question[starts[-1]:].lstrip(",.;:?!( -—–")
     return clause.split("?")[0]
 
 

@@ -184,9 +184,17 @@ def test_a_beginner_answer_adds_no_formula_sentences(answerer):
 
 
 @pytest.mark.parametrize("question", ["batch norm with batch size 2 is that ok??", "loss of 0.69, is this normal",
-                                      "my lr is 0.1, is it too high?"])
+                                      "my lr is 0.1, is it too high?",
+                                      "interview: 'BN reduces ICS' - is that a good answer?"])
 def test_a_trailing_tag_makes_a_yes_no_question(question):
     assert asks_yes_or_no(question)
+    assert fit_verdict("Not really: batch norm barely changes it.", question).startswith("Not really:")
+
+
+def test_a_soft_verdict_is_dropped_for_a_question_that_is_not_yes_no():
+    assert fit_verdict("Not really: batch norm barely changes it.", "why does batchnorm help") == \
+        "Batch norm barely changes it."
+    assert not asks_yes_or_no("why is that a good idea?")
 
 
 @pytest.mark.parametrize(("answer", "question", "expected"), [
