@@ -78,9 +78,8 @@ def test_sigkill_during_add_then_remove_is_repaired_on_open(tmp_path, embedder):
     assert not stale and {fid >> PART_BITS for fid in missing} == {4}
     store.close()
 
-    t0 = time.perf_counter()
     store = NoteStore.open(data / "notes.db", embedder, data / "notes")
-    assert [r.reembedded_notes for r in store.repairs] == [1] and time.perf_counter() - t0 < 10
+    assert [r.reembedded_notes for r in store.repairs] == [1]
     assert faiss_note_ids(store) == {n.id for n in store.notes_of(GUILD)} == {1, 2, 3, 4}
     qvec = embedder.encode_one("when are office hours?")
     hits = store.search(GUILD, qvec, 5)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 
 import numpy as np
 import pytest
@@ -159,9 +158,9 @@ def test_rendered_charts_are_real_pngs(result):
 
 
 @pytest.mark.slow
-def test_default_run_with_charts_is_fast_enough():
-    start = time.perf_counter()
+def test_the_default_run_draws_both_charts():
+    # how long it takes is a figure of bench/tools.py, not a test
     res = run_batchnorm_demo(steps=DEFAULT_STEPS)
-    render_batchnorm_demo(res)
-    render_batchnorm_layer_stats(res)
-    assert time.perf_counter() - start < 8.0
+    for png in (render_batchnorm_demo(res), render_batchnorm_layer_stats(res)):
+        with Image.open(io.BytesIO(png)) as image:
+            assert image.format == "PNG" and image.width >= 600 and image.height >= 300
