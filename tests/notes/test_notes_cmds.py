@@ -37,6 +37,10 @@ def test_add_is_searchable_and_cited_at_once_then_remove_is_gone_at_once(note_se
     assert reply.data["sources"][0] == {"topic": "server-note", "title": "Server note: Office hours (by Ada)",
                                         "section": ""}
     assert note_hits(svc, ADMIN.guild_id)[0].chunk.note_id == added.data["id"]
+    # a note answers what it says, whatever the off-topic classifier thinks of the wording…
+    assert not ask(svc, STUDENT, "when are the office hours? @everyone").data["abstained"]
+    # …and nothing else: an off-topic question in the same server is still refused
+    assert ask(svc, STUDENT, "what batch size should I order for my bakery?").data["abstained"]
     listed = invoke("kb list", svc, {}, STUDENT)
     assert [n["id"] for n in listed.data] == [added.data["id"]]
 
