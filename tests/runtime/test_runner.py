@@ -11,7 +11,7 @@ import pytest
 
 from bot.commands.registry import REGISTRY, CommandSpec, register
 from bot.reply import Reply
-from bot.runtime.runner import Busy, CommandRunner, QueueFull, ToolTimeout, default_workers
+from bot.runtime.runner import WORKER_NICENESS, Busy, CommandRunner, QueueFull, ToolTimeout, default_workers
 
 
 def _pid(services) -> Reply:
@@ -33,6 +33,18 @@ for _spec in (CommandSpec("test pid", "pid", _pid, heavy=True, hidden=True),
               CommandSpec("test light-sleep", "light sleep", _light_sleep, hidden=True)):
     if _spec.name not in REGISTRY:
         register(_spec)
+
+
+def test_workers_run_below_the_bots_priority():
+    async def scenario():
+        runner = CommandRunner(services=None, workers=1, timeout_s=30)
+        try:
+            worker = psutil.Process(int((await runner.run(REGISTRY["test pid"], {})).text))
+            assert worker.nice() == min(19, psutil.Process().nice() + WORKER_NICENESS)
+        finally:
+            runner.shutdown()
+
+    asyncio.run(scenario())
 
 
 def test_default_worker_count_is_bounded():
