@@ -58,6 +58,7 @@ def test_mentions_and_markup_are_stripped_and_abbreviations_expanded():
     text = normalize_query("<@123456> @everyone what is **BN** vs LN?")
     assert "@" not in text and "<" not in text and "*" not in text
     assert "batch normalization" in text and "layer normalization" in text
+    assert "focal loss" in normalize_query("fl vs bce?") and "masked language model" in normalize_query("MLM")
 
 
 def test_typos_in_domain_words_are_fixed(kb):
