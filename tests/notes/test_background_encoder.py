@@ -68,7 +68,8 @@ def test_an_encode_past_its_deadline_has_its_process_stopped(embedder) -> None:
     encoder = BackgroundEncoder(type(embedder), embedder.model_dir, timeout_s=0.0005)
     try:
         with pytest.raises(TimeoutError):
-            encoder.encode(TEXTS)
+            # long enough (about a second) that the pool's periodic timeout check sees it running
+            encoder.encode(TEXTS * 20)
         encoder.timeout_s = 120  # the pool replaced the killed process: the next encode works
         np.testing.assert_allclose(encoder.encode(TEXTS[:2]), embedder.encode(TEXTS[:2]), atol=1e-5)
     finally:
