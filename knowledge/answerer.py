@@ -21,14 +21,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from knowledge.abstention import AbstentionModel, CorpusWords, features
+from knowledge.abstention import AbstentionModel, CorpusWords, content_words, features
 from knowledge.authored import AuthoredBank, AuthoredMatch, section_chunks
-from knowledge.chunking import Chunk
-from knowledge.abstention import content_words
+from knowledge.chunking import Chunk, split_sentences
 from knowledge.composer import DANGLING_OPENER, FORMULA, compose
 from knowledge.followup import retrieval_query
 from knowledge.notes import NoteChunk
-from knowledge.chunking import split_sentences
 from knowledge.query import ABBREVIATIONS, normalize_query
 from knowledge.retriever import Hit, KnowledgeBase, SearchResult
 from tools.errors import UserInputError
@@ -151,7 +149,9 @@ _SUFFIXES = ("ization", "ations", "ation", "ings", "ing", "ers", "er", "ies", "e
 
 
 def stem(word: str) -> str:
-    """A crude stem, enough to see "smoother" and "smooth", "normalizes" and "normalize" as one."""
+    """A crude stem, enough to see "smoother" and "smooth", "normalizes" and "normalize" as one.
+    Not :func:`knowledge.abstention.stems` (Snowball): it keeps a comparative apart from its base,
+    and "does BN make the landscape smoother?" is settled by "BN smooths the landscape"."""
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
@@ -198,7 +198,7 @@ def derive_verdict(answer: str, question: str) -> str:
     claimed = {w for w in re.findall(r"[a-z]+", clause.lower()) if w in _PREDICATE_WORDS}
     if not asked <= terms(main) or not claimed <= set(re.findall(r"[a-z]+", main.lower())):
         return answer
-    if _NEGATION.search(_yes_no_clause(question).split(" ", 1)[-1]):
+    if _NEGATION.search(clause.split(" ", 1)[-1]):
         return answer  # "doesn't it…?": a bare yes or no would be ambiguous
     verdict = "No" if _NEGATION.search(main) else "Yes"
     first = answer.split(" ", 1)[0]
