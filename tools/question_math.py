@@ -110,6 +110,20 @@ def odds_ratio(beta: float) -> Computation:
     return Computation("odds-ratio", {"coefficient": beta}, {"odds_ratio": ratio}, sentence)
 
 
+def odds_ratio_over(beta: float, units: float) -> Computation:
+    """The odds ratio for a change of ``units`` units: e^(kβ), the one-unit ratio to the k-th power."""
+    total = beta * units
+    ratio = math.exp(total)
+    change = (ratio - 1) * 100
+    direction = f"about {fmt(abs(change), 3)}% {'higher' if change >= 0 else 'lower'}"
+    sentence = (f"With a coefficient of {fmt(beta)} per unit, a change of {fmt(units)} units adds {fmt(units)} × "
+                f"{fmt(beta)} = {fmt(total)} to the log-odds, so the odds are multiplied by e^{fmt(total)} ≈ {fmt(ratio)} "
+                f"({direction} odds): the one-unit odds ratio e^{fmt(beta)} ≈ {fmt(math.exp(beta))} compounds, "
+                f"(e^{fmt(beta)})^{fmt(units)} = e^{fmt(total)}.")
+    return Computation("odds-ratio", {"coefficient": beta, "units": units},
+                       {"odds_ratio": ratio, "log_odds_change": total, "odds_ratio_per_unit": math.exp(beta)}, sentence)
+
+
 def coefficient_from_odds_ratio(ratio: float) -> Computation:
     beta = math.log(ratio)
     sentence = (f"An odds ratio of {fmt(ratio)} means a coefficient of ln({fmt(ratio)}) ≈ {fmt(beta)} on the "
@@ -180,6 +194,112 @@ def focal(p_t: float, gamma: float, alpha: float | None) -> Computation:
                    f"{fmt(bce / loss if loss else math.inf)}× smaller." if loss and bce / loss > 1.0001 else "."))
     inputs = {"p_t": p_t, "gamma": gamma} | ({"alpha": alpha} if alpha is not None else {})
     return Computation("focal-loss", inputs, {"focal_loss": loss, "bce": bce, "modulating_factor": factor}, sentence)
+
+
+def focal_negative(p: float, gamma: float, alpha: float | None) -> Computation:
+    """Focal loss for a negative example (y = 0) whose predicted probability of the positive class
+    is ``p``: p_t = 1 − p and α_t = 1 − α."""
+    p_t = 1 - p
+    alpha_t = None if alpha is None else 1 - alpha
+    comp = focal(p_t, gamma, alpha_t)
+    lead = (f"For a negative example (y = 0) with predicted p = {fmt(p)}, p_t = 1 − p = {fmt(p_t)}"
+            + (f" and α_t = 1 − α = {fmt(alpha_t)}" if alpha_t is not None else "") + ". ")
+    inputs = {"p": p, "y": 0, "gamma": gamma} | ({"alpha": alpha} if alpha is not None else {})
+    return Computation("focal-loss", inputs, comp.result | {"p_t": p_t}, lead + comp.sentence)
+
+
+def prior_bias(prior: float) -> Computation:
+    """The bias that makes a sigmoid output start at the class prior π (RetinaNet's focal-loss
+    initialization): b = −ln((1 − π) / π), the logit of π."""
+    ratio = (1 - prior) / prior
+    b = -math.log(ratio)
+    sentence = (f"For a prior π = {fmt(prior)}, initialize the final classification bias to b = −ln((1 − π) / π) = "
+                f"−ln({fmt(1 - prior)} / {fmt(prior)}) = −ln({fmt(ratio)}) ≈ {fmt(b)}, so σ(b) = π: every output "
+                f"starts at probability {fmt(prior)} instead of 0.5, and the many easy negatives do not swamp the "
+                f"loss in the first steps.")
+    return Computation("prior-bias", {"prior": prior}, {"bias": b}, sentence)
+
+
+# A use case named in a precision/recall question, the metric it needs most and why. Order matters:
+# the first that matches wins ("spam" before the general "filter").
+_USE_CASES: tuple[tuple[str, str, str, str, str], ...] = (
+    # pattern, label, metric, the positives (plural), why
+    (r"cancer|tumou?r|malignan", "cancer screening", "recall", "cancers",
+     "a missed cancer (a false negative) means a late diagnosis, while a false alarm only costs a follow-up test"),
+    (r"covid|disease|medical|diagnos|patient|screening|sick|illness|sepsis", "medical screening", "recall", "sick patients",
+     "a missed case (a false negative) goes untreated, while a false alarm only costs a follow-up test"),
+    (r"fraud", "fraud detection", "recall", "frauds",
+     "a missed fraud loses money, while a false alarm only costs a review"),
+    (r"intrusion|malware|attack|security|safety|defect|fault|failure", "safety and security checks", "recall",
+     "real problems", "a missed problem can be very costly, while a false alarm only costs a check"),
+    (r"spam", "a spam filter", "precision", "spam emails",
+     "a real email sent to spam (a false positive) can hide an important message, while a missed spam is a small "
+     "annoyance"),
+    (r"recommend|search|ranking|retriev|top[- ]?k|\bads?\b", "search and recommendations", "precision", "relevant items",
+     "users see only the top results, so every irrelevant item shown (a false positive) costs attention"),
+)
+
+
+def _in_every(fraction: float) -> str:
+    """", about 7 in every 10" for a fraction that reads well that way, else ""."""
+    tenths = fraction * 10
+    if abs(fraction - 0.5) < 0.005:
+        return ", half of them"
+    if 0.95 <= tenths <= 9.05 and abs(tenths - round(tenths)) < 0.05:
+        return f", about {round(tenths)} in every 10"
+    if 0 < fraction < 0.5 and abs(1 / fraction - round(1 / fraction)) < 0.05:
+        return f", about 1 in every {round(1 / fraction)}"
+    return ""
+
+
+def _verdict(value: float) -> str:
+    return "good" if value >= 0.9 else "acceptable" if value >= 0.7 else "bad"
+
+
+def f1_from_pr(precision: float, recall: float, use_case: str | None = None, asked: str | None = None) -> Computation:
+    """F1 from a precision and a recall, and with a use case a verdict on the metric that case
+    needs most. ``asked``: "good" or "bad" when the question is "is that good/bad?"."""
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    f1_text = (f"F1 = 2PR / (P + R) = {fmt(2 * precision * recall)} / {fmt(precision + recall)} ≈ {fmt(f1)}"
+               if precision + recall else "F1 = 0")
+    result = {"f1": f1, "missed_fraction": 1 - recall, "false_alarm_fraction": 1 - precision}
+    inputs: dict[str, float] = {"precision": precision, "recall": recall}
+    case = next((c for c in _USE_CASES if use_case and re.search(c[0], use_case, _FLAGS)), None)
+    if case is None:
+        sentence = (f"With precision {fmt(precision)} and recall {fmt(recall)}, {f1_text}: the harmonic mean sits "
+                    f"near the weaker of the two. Recall {fmt(recall)} means {fmt((1 - recall) * 100)}% of the actual "
+                    f"positives are missed; precision {fmt(precision)} means {fmt((1 - precision) * 100)}% of the "
+                    f"flagged cases are false alarms.")
+        return Computation("f1", inputs, result, sentence)
+    _, label, metric, positives, why = case
+    key = recall if metric == "recall" else precision
+    other_name, other = ("precision", precision) if metric == "recall" else ("recall", recall)
+    verdict = _verdict(key)
+    if asked == "bad":
+        opener = {"bad": "Yes, that is bad", "acceptable": "Not terrible, but it is weak",
+                  "good": "No, that is good"}[verdict]
+    elif asked == "good":
+        opener = {"bad": "No, that is bad", "acceptable": "Only partly: it is acceptable at best",
+                  "good": "Yes, that is good"}[verdict]
+    else:
+        opener = {"bad": "That is bad", "acceptable": "That is acceptable at best", "good": "That is good"}[verdict]
+    missed = f"{fmt((1 - recall) * 100)}% of the {positives}"
+    false_alarms = f"{fmt((1 - precision) * 100)}% of the flagged cases are false alarms"
+    if metric == "recall":
+        consequence = f"a recall of {fmt(recall)} misses {missed}{_in_every(1 - recall)}"
+        other_text = f"a precision of {fmt(other)} means {false_alarms}"
+    else:
+        consequence = f"a precision of {fmt(precision)} means {false_alarms}{_in_every(1 - precision)}"
+        other_text = f"a recall of {fmt(other)} means {missed} get through"
+    if verdict == "good" and other < 0.5:
+        other_text += ", so there is still room to improve it"
+    sentence = (f"{opener} for {label}: {metric} matters most there, because {why}; {consequence}. "
+                f"The {other_name} matters less there: {other_text} ({f1_text})"
+                + ("." if verdict == "good" else
+                   "; lowering the decision threshold raises recall at some cost in precision." if metric == "recall" else
+                   "; raising the decision threshold raises precision at some cost in recall."))
+    return Computation("precision-recall-verdict", inputs | {"critical_" + metric: key}, result, sentence,
+                       stated_as=(f"{metric} matters most",))
 
 
 def precision_recall_f1(tp: int, fp: int, fn: int, tn: int | None = None) -> Computation:
@@ -365,23 +485,63 @@ def _value_after(words: str, text: str) -> tuple[float | None, str] | None:
     return _num(m.group(1)), m.group(1)
 
 
+def _value_match(words: str, text: str) -> re.Match[str] | None:
+    """Like :func:`_value_after`, the match itself (its number is group 1, with its span)."""
+    return _find(rf"(?:{words})\s*(?:of|=|:|is|was|at|equals?|≈|\()?\s*(?:about\s+)?({NUM})", text)
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+class _Group1:
+    """A bare number match presented like a one-group match."""
+
+    def __init__(self, match: re.Match[str]) -> None:
+        self._match = match
+
+    def group(self, i: int = 0) -> str:
+        return self._match.group(0)
+
+
 _COUNT_WORDS = {
-    "tp": r"tp|true[- ]positives?", "fp": r"fp|false[- ]positives?",
-    "fn": r"fn|false[- ]negatives?", "tn": r"tn|true[- ]negatives?",
+    "tp": r"tps?|true[- ]positives?", "fp": r"fps?|false[- ]positives?|false alarms?",
+    "fn": r"fns?|false[- ]negatives?|misse[sd]|missed positives", "tn": r"tns?|true[- ]negatives?",
 }
-_MATRIX = re.compile(r"\[\s*\[\s*(\d+)\s*[, ]\s*(\d+)\s*\]\s*,?\s*\[\s*(\d+)\s*[, ]\s*(\d+)\s*\]\s*\]")
+_COUNT = r"(\d{1,3}(?:,\d{3})+|\d+)(?!\d|\.\d)"
+_MATRIX = re.compile(r"\[\s*\[\s*(\d+)\s*[, ]\s*(\d+)\s*\]\s*,?\s*\[\s*(\d+)\s*[, ]\s*(\d+)\s*\]\s*\]"
+                     r"|\[\s*(\d+)\s*[, ]\s*(\d+)\s*;\s*(\d+)\s*[, ]\s*(\d+)\s*\]")
 
 
 def _counts(text: str) -> dict[str, int]:
-    out: dict[str, int] = {}
+    """TP/FP/FN/TN counts named in the question. A count is written either before its name ("40
+    true positives, 10 false positives") or after it ("tp 40 fp 10", "TP = 40"): "=" or ":" settles
+    it, and otherwise the reading that names more of the four counts is the one the student used
+    ("tp 80 fp 20" read number-first would make 80 the FP)."""
+    explicit: dict[str, int] = {}
+    after: dict[str, int] = {}
+    before: dict[str, int] = {}
     for key, words in _COUNT_WORDS.items():
-        m = (_find(rf"\b(?:{words})\s*(?:=|:|of|is)?\s*(\d[\d,]*)\b", text)
-             or _find(rf"\b(\d[\d,]*)\s*(?:{words})\b", text))
+        for m in re.finditer(rf"\b(?:{words})\s*(=|:|of|is|was|were)?\s*{_COUNT}", text, _FLAGS):
+            (explicit if m.group(1) else after).setdefault(key, int(m.group(2).replace(",", "")))
+        m = _find(rf"(?<![\d.,]){_COUNT}\s*(?:{words})\b", text)
         if m:
-            value = int(m.group(1).replace(",", ""))
-            if value <= MAX_COUNT:
-                out[key] = value
-    return out
+            before.setdefault(key, int(m.group(1).replace(",", "")))
+    implicit = after if len(after) >= len(before) else before
+    out = implicit | explicit
+    return {k: v for k, v in out.items() if v <= MAX_COUNT}
+
+
+class _Substituted:
+    """A match whose second group (a symbolic exponent like "n") is replaced by a number read
+    elsewhere in the question (the depth)."""
+
+    def __init__(self, match: re.Match[str], exponent: str) -> None:
+        self._match = match
+        self._exponent = exponent
+
+    def group(self, i: int) -> str:
+        return self._exponent if i == 2 else self._match.group(i)
 
 
 class _Reader:
@@ -404,14 +564,27 @@ class _Reader:
 
     # each reader looks for one kind of computation
     def logistic(self) -> None:
-        m = (_find(rf"\b(?:coefficient|coef|beta|β|weight)s?\s*(?:of|=|:|is|was|equals?)?\s*({NUM})", self.text)
+        coefficient = r"\b(?:coefficients?|coefs?|betas?|β\d?|weights?)"
+        m = (_find(rf"{coefficient}(?:\s+(?:for|on)\s+(?:[a-z_]+\s+){{1,3}}?(?=is|was|=|of|:))?\s*"
+                   rf"(?:of|=|:|is|was|equals?)?\s*({NUM})(?!\s*%)", self.text)
              or _find(rf"({NUM})\s*(?:coefficient|coef)\b", self.text))
-        if m and (self.has(r"logistic|odds|coef|log[- ]?reg|interpret") or self.topic == "logistic-regression"):
+        if m is None and self.has(r"odds|logistic|log[- ]?reg|logreg") and not self.has(r"\bbias"):
+            m = _find(rf"\b[bw]_?\d?\s*=\s*({NUM})", self.text)  # "odds ratio for b=0.69"
+        if m and (self.has(r"logistic|odds|coef|log[- ]?reg|logreg|interpret") or self.topic == "logistic-regression"):
             beta = _num(m.group(1))
             if beta is None or abs(beta) > MAX_COEFFICIENT:
                 self.ignore(m.group(1), f"a coefficient beyond ±{MAX_COEFFICIENT:g} is not on a sensible scale")
             else:
-                self.add(odds_ratio(beta))
+                k = _find(rf"(?:over|for|across|after|with|by|of)\s+(?:an?\s+)?(?:increase\s+of\s+|change\s+of\s+)?"
+                          rf"({NUM})\s+(?:more\s+|extra\s+|additional\s+)?(?:years?|units?|points?|months?|days?|"
+                          rf"kg|cm|dollars?|steps?|increments?)\b"
+                          rf"|({NUM})\s+(?:more|extra|additional)\s+\w+"
+                          rf"|increase[sd]?\s+by\s+({NUM})\b", self.text[m.end():])
+                units = _num(next(g for g in k.groups() if g)) if k else None
+                if units is not None and units != 1 and 0 < abs(units * beta) <= MAX_COEFFICIENT:
+                    self.add(odds_ratio_over(beta, units))
+                else:
+                    self.add(odds_ratio(beta))
         m = _find(rf"odds[- ]ratio\s*(?:of|=|:|is|was)?\s*({NUM})", self.text)
         if m and not self.found:
             ratio = _num(m.group(1))
@@ -419,7 +592,16 @@ class _Reader:
                 self.ignore(m.group(1), "an odds ratio must be a positive number")
             else:
                 self.add(coefficient_from_odds_ratio(ratio))
-        m = _find(rf"(?:log[- ]?odds|logit)\s*(?:of|=|:|is|was|equals?)?\s*({NUM})", self.text)
+        m = _find(rf"(?:log[- ]?odds|logits?)\s*(?:of|=|:|is|are|was|equals?)?\s*({NUM})", self.text)
+        if m is None and self.has(r"probabilit|\bprob\b|predict_proba|\bwhat is p\b|chance") \
+                and not self.has(r"sigmoid|σ|tanh"):
+            # the linear part of a logistic regression, by any of its names
+            m = _find(rf"(?:\bz|decision[_ ]function(?:\s+(?:value|output|score))?|linear (?:part|predictor|score|"
+                      rf"combination|term|output)|w\s*[·.*]?\s*x\s*\+\s*b|wx\s*\+\s*b|raw (?:score|output))\s*"
+                      rf"(?:of|=|:|is|was|equals?|gives)?\s*({NUM})(?!\s*%)", self.text)
+            if m and not self.has(r"logistic|log[- ]?reg|logreg|odds|logit|decision[_ ]function|linear") \
+                    and self.topic != "logistic-regression":
+                m = None
         if m:
             z = _num(m.group(1))
             if z is None or abs(z) > MAX_COEFFICIENT * 10:
@@ -430,7 +612,8 @@ class _Reader:
     def activations(self) -> None:
         if any(c.tool in {"sigmoid", "relu", "leaky-relu"} for c in self.found):  # a list already done
             return
-        value = rf"({NUM})(?![\d.]|\s*-?(?:layers?|epochs?|steps?|units?|neurons?|times)\b)"
+        value = rf"({NUM})(?![\d.]|\s*-?(?:layers?|epochs?|steps?|units?|neurons?|times|%)\b)"
+        done = {c.inputs.get("log_odds") for c in self.found if c.tool == "log-odds-to-probability"}
         for name, fn in (("sigmoid|logistic function|σ", sigmoid_at), ("tanh", tanh_at)):
             unit = rf"(?:{name})(?:'|’|\s+derivative|\s+gradient|\s+slope)?(?:\s+(?:function|unit|activation|neuron))?"
             m = (_find(rf"{unit}\s*(?:of|at|for|\(|=)\s*(?:(?:x|z|input)\s*(?:=|is|of)?\s*)?{value}", self.text)
@@ -438,11 +621,14 @@ class _Reader:
                           rf"(?:x|z|input|pre-?activation)\s*(?:=|is|equals|of)\s*{value}", self.text)
                  or _find(rf"(?:derivative|gradient|slope) of (?:the |a )?{unit}\s*(?:at|for|when)\s*"
                           rf"(?:(?:x|z|input)\s*(?:=|is|of)?\s*)?{value}", self.text))
+            if m is None and self.has(rf"\b(?:{name})") and not _LIST.search(self.text):
+                # "what does the sigmoid output for an input of 10", "x = 2, sigmoid?"
+                m = _find(rf"(?:\b[xz]|\binputs?|pre-?activations?)\s*(?:=|is|of|equals)\s*{value}", self.text)
             if m:
                 x = _num(m.group(1))
                 if x is None or abs(x) > 1e4:
                     self.ignore(m.group(1), "too large an input to say anything beyond 'fully saturated'")
-                else:
+                elif not (fn is sigmoid_at and x in done):
                     self.add(fn(x))
 
     def lists(self) -> None:
@@ -502,40 +688,77 @@ class _Reader:
                 self.add(batch_norm_output(x[0], g[0], b[0]))
 
     def chain(self) -> None:
-        m = _find(r"(-?\d+(?:\.\d+)?)\s*\^\s*\(?(-?\d+(?:\.\d+)?)\)?|(-?\d+(?:\.\d+)?)\s*\*\*\s*(-?\d+(?:\.\d+)?)", self.text)
+        num = r"(-?\d+(?:\.\d+)?|-?\.\d+)"
+        depth = _find(r"\b(\d[\d,]*)\s*[- ]?(?:(?:sigmoid|hidden|dense|fully[- ]connected)[- ])?(?:layers?|layered|deep)\b",
+                      self.text)
+        m = (_find(rf"\(?{num}\)?\s*(?:\^|\*\*)\s*\(?{num}\)?(?![\d.])", self.text)
+             or _find(rf"\(?{num}\)?\s+(?:raised\s+)?to\s+the\s+(?:power\s+(?:of\s+)?)?{num}(?:st|nd|rd|th)?\b", self.text)
+             or _find(rf"\(?{num}\)?\s+raised\s+to\s+{num}\b", self.text))
+        if m is None and depth:  # "0.25^n for a 10-layer chain"
+            m = _find(rf"\(?{num}\)?\s*(?:\^|\*\*|to the power(?: of)?)\s*\(?(n|l|d|depth|layers)\b", self.text)
+            if m:
+                m = _Substituted(m, depth.group(1).replace(",", ""))
         if m:
-            base = _num(m.group(1) or m.group(3))
-            exponent = _num(m.group(2) or m.group(4))
+            base = _num(m.group(1))
+            exponent = _num(m.group(2))
             if base is None or exponent is None or abs(exponent) > MAX_LAYERS or (base == 0 and exponent < 0) \
                     or (base < 0 and not float(exponent).is_integer()) or abs(exponent * math.log10(abs(base) or 1)) > 300:
                 self.ignore(m.group(0), "outside what I compute")
             else:
                 self.add(power(base, exponent))
                 return
-        m = _find(r"\b(\d[\d,]*)\s*[- ]?(?:(?:sigmoid|hidden|dense|fully[- ]connected)[- ])?(?:layers?|layered|deep)\b", self.text)
         sigmoidish = self.has(r"sigmoid|logistic activation") or (self.topic == "vanishing-gradient" and not self.has(r"relu|tanh"))
-        if m and sigmoidish:
-            layers = int(m.group(1).replace(",", ""))
+        if depth and sigmoidish:
+            layers = int(depth.group(1).replace(",", ""))
             if layers < 1 or layers > MAX_LAYERS:
-                self.ignore(m.group(1), f"a depth must be between 1 and {MAX_LAYERS:,} layers")
+                self.ignore(depth.group(1), f"a depth must be between 1 and {MAX_LAYERS:,} layers")
             elif layers >= 2:
                 self.add(sigmoid_chain(layers))
 
+    def prior(self) -> None:
+        """The bias that starts a sigmoid output at the class prior (focal-loss initialization)."""
+        if not (self.has(r"\bbias") and self.has(r"init|prior|π|\bpi\b|focal|retinanet|foreground|start|rare|"
+                                                 r"imbalanc|positive (?:rate|fraction)|base rate")):
+            return
+        m = (_find(rf"(?:prior(?: probability)?|π|\bpi\b|positive (?:rate|fraction|class (?:rate|frequency|fraction))|"
+                   rf"foreground (?:rate|probability|prior|fraction)|class (?:prior|frequency)|base rate|"
+                   rf"(?:initial |starting )?probability|\bp)\s*(?:of|=|:|is|was|≈|about)?\s*(?:about\s+|π\s*=\s*)?"
+                   rf"({NUM})(\s*%)?", self.text)
+             or _find(rf"({NUM})(\s*%)\s*(?:of\s+)?(?:positives?|foreground|of the (?:data|anchors|examples))", self.text))
+        if not m:
+            return
+        prior = _num(m.group(1))
+        if prior is not None and m.group(2):
+            prior /= 100
+        if prior is None or not 0 < prior < 1:
+            self.ignore(m.group(1), "a prior probability must be strictly between 0 and 1")
+            return
+        self.add(prior_bias(prior))
+
     def losses(self) -> None:
-        wants_focal = self.has(r"focal")
+        wants_focal = self.has(r"focal|\bfl\b")
         wants_bce = self.has(r"\bbce\b|cross[- ]?entropy|log[- ]?loss")
         if not (wants_focal or wants_bce):
             return
-        m = (_find(rf"\bp(?:_?t)?\s*(?:=|of|is|:)\s*({NUM})", self.text)
-             or _find(rf"(?:probability|predicts?|predicted|confidence|outputs?)\s*(?:of|=|is|:)?\s*({NUM})", self.text))
+        loss_word = r"(?:\bbce|cross[- ]?entropy|log[- ]?loss|focal(?: loss)?|\bfl)"
+        m = (_find(rf"\bp(?:_?t)?\b\s*(?:=|of|is|:|at)?\s*({NUM})", self.text)
+             or _find(rf"(?:probability|\bprob\b|predicts?|predicted|prediction|confidence|outputs?|scores?)\s*"
+                      rf"(?:of|=|is|:)?\s*({NUM})", self.text)
+             or _find(rf"{loss_word}\s+(?:loss\s+)?(?:value\s+)?(?:of|at|for|when|with)\s+({NUM})", self.text))
         if not m:
             return
         p = _num(m.group(1))
+        if any(c.tool == "prior-bias" and c.inputs["prior"] == p for c in self.found):
+            return  # the prior of a bias initialization, not a prediction
         if p is not None and 1 < p <= 100 and "%" in self.text[m.end(1): m.end(1) + 2]:
             p /= 100
         if p is None or not 0 < p < 1:
             self.ignore(m.group(1), "a probability must be strictly between 0 and 1")
             return
+        negative = self.has(r"\b(?:y|label|true label|true class|target|class|ground truth)\s*(?:=|is|of|:)?\s*0\b(?![.,]\d)"
+                            r"|\bfor an? negative\b|\b(?:a|the) negative (?:example|sample|anchor|class|label)\b"
+                            r"|\b(?:true|actual) (?:label|class) is negative")
+        is_p_t = re.search(r"p_?t", m.group(0), _FLAGS) is not None
         if wants_focal:
             g = _value_after(r"gamma|γ", self.text)
             a = _value_after(r"alpha|α", self.text)
@@ -547,15 +770,14 @@ class _Reader:
             if a is not None and (alpha is None or not 0 < alpha <= 1):
                 self.ignore(a[1], "α must be in (0, 1]")
                 alpha = None
-            self.add(focal(p, gamma, alpha))
+            self.add(focal_negative(p, gamma, alpha) if negative and not is_p_t else focal(p, gamma, alpha))
         else:
-            y = 0 if self.has(r"\b(?:y|label|true label|target)\s*(?:=|is|of)?\s*0\b") else 1
-            self.add(cross_entropy(p, y))
+            self.add(cross_entropy(p, 0 if negative else 1))
 
     def confusion(self) -> None:
         m = _MATRIX.search(self.text)
         if m:
-            tn, fp, fn, tp = (int(g) for g in m.groups())
+            tn, fp, fn, tp = (int(g) for g in m.groups() if g is not None)
             if max(tn, fp, fn, tp) <= MAX_COUNT:
                 self.add(precision_recall_f1(tp, fp, fn, tn))
             return
@@ -564,6 +786,47 @@ class _Reader:
                 or ({"tp", "fn"} <= counts.keys() and self.has("recall")):
             self.add(precision_recall_f1(counts["tp"], counts.get("fp", 0), counts.get("fn", 0), counts.get("tn"))
                      if {"tp", "fp", "fn"} <= counts.keys() else self._partial(counts))
+
+    def pr_values(self) -> None:
+        """A precision and a recall given as values (not counts): F1, and a verdict when the
+        question names a use case ("precision 0.9 recall 0.3, is that bad for cancer screening?")."""
+        if any(c.tool == "precision-recall" for c in self.found):
+            return
+        # A value is written after its name ("precision 0.9") or before it ("95% precision"); as
+        # with counts, the reading that gives both values is the one the student used.
+        readings: list[dict[str, tuple[float | None, str]]] = [{}, {}]
+        for name in ("precision", "recall"):
+            words = name if name == "precision" else r"recall|sensitivity|\btpr\b"
+            after = _find(rf"(?:{words})\s*(?:of|=|:|is|was|at|equals?|≈)?\s*(?:about\s+|only\s+|just\s+)?"
+                          rf"({NUM})(\s*%)?", self.text)
+            before = _find(rf"({NUM})(\s*%)?\s*(?:{words})\b", self.text)
+            for reading, m in zip(readings, (after, before)):
+                if m:
+                    v = _num(m.group(1))
+                    if v is not None and (m.group(2) or 1 < v <= 100 and v.is_integer()):  # "recall 30" is 30%
+                        v /= 100
+                    reading[name] = (v, m.group(1))
+        chosen = readings[0] if len(readings[0]) >= len(readings[1]) else readings[1]
+        values: dict[str, float] = {}
+        for name, (v, raw) in chosen.items():
+            if v is None or not 0 <= v <= 1:
+                self.ignore(raw, f"a {name} must be between 0 and 1, or a percentage")
+            else:
+                values[name] = v
+        if len(values) < 2:
+            return
+        asked = None
+        if re.search(r"\b(?:is|are|was|would)\b[^?]*\b(?:bad|terrible|poor|awful|low|a problem|too low|worrying)\b",
+                     self.text, _FLAGS):
+            asked = "bad"
+        elif re.search(r"\b(?:is|are|was|would)\b[^?]*\b(?:good|ok|okay|fine|acceptable|enough|decent|great|usable)\b",
+                       self.text, _FLAGS):
+            asked = "good"
+        elif re.search(r"\b(?:bad|terrible|poor|awful|too low)\s*\?", self.text, _FLAGS):
+            asked = "bad"
+        elif re.search(r"\b(?:good|ok|okay|fine|acceptable|enough|decent|great|usable)\s*\?", self.text, _FLAGS):
+            asked = "good"
+        self.add(f1_from_pr(values["precision"], values["recall"], self.text, asked))
 
     @staticmethod
     def _partial(counts: dict[str, int]) -> Computation:
@@ -674,20 +937,37 @@ class _Reader:
                 self.add(precision_recall_f1(j, k - j, m - j))
 
     def scaling(self) -> None:
-        mean = _value_after(r"mean|average|μ|mu", self.text)
-        std = _value_after(r"standard deviation|std(?:\.|ev)?|s\.d\.|sd|σ|sigma", self.text)
+        mean = _value_match(r"\bmean|\baverage|\bavg|μ|\bmu\b", self.text)
+        std = _value_match(r"standard deviation|standard dev|std\.?\s*dev(?:iation)?|\bstd(?:ev|dev)?\b\.?|\bs\.d\.|\bsd\b|"
+                           r"σ(?!\s*\()|\bsigma\b", self.text)
+        variance = None if std else _value_match(r"\bvariance|\bvar\b|σ²|sigma\^?2|sigma squared", self.text)
         lo = _value_after(r"\bmin(?:imum)?", self.text)
         hi = _value_after(r"\bmax(?:imum)?", self.text)
-        value = (_find(rf"(?:standardi[sz]e|normali[sz]e|scale|value|score|x\s*=|of)\s*(?:a value of\s*|x\s*=\s*)?({NUM})",
-                       self.text))
-        if mean and std and value:
-            x, m, s = _num(value.group(1)), mean[0], std[0]
+        used = [m.span(1) for m in (mean, std, variance) if m]
+        value = None
+        for v in re.finditer(rf"(?:standardi[sz]e[ds]?|normali[sz]e[ds]?|scale[ds]?|value|score|z[- ]?score\s+(?:of|for)|"
+                             rf"\bx\s*=|\bx\s+is|\bof|\bfor|\bis)\s*(?:a value of\s*|an? (?:input|value|score) of\s*|"
+                             rf"x\s*=\s*)?({NUM})", self.text, _FLAGS):
+            if not any(_overlaps(v.span(1), u) for u in used):
+                value = v
+                break
+        spread = std or variance
+        if value is None and mean and spread and self.has(r"z[- ]?score|zscore|\bz\b|standardi[sz]|normali[sz]|scal|"
+                                                           r"how many (?:stds?|sds?|standard deviations|sigmas?)"):
+            # the one number left once the mean and the spread are read: "mean 70 std 10, what is 85 standardized"
+            rest = [v for v in re.finditer(rf"(?<![\w.]){NUM}(?![\w.]|\s*(?:epochs?|layers?|features?|samples?|rows?|"
+                                           rf"columns?|%))", self.text, _FLAGS)
+                    if not any(_overlaps(v.span(), u) for u in used)]
+            if len(rest) == 1:
+                value = _Group1(rest[0])
+        if mean and spread and value:
+            x, m, s = _num(value.group(1)), _num(mean.group(1)), _num(spread.group(1))
+            if std is None and s is not None:
+                s = math.sqrt(s) if s > 0 else s
             if x is None or m is None or s is None or abs(x) > MAX_ABS_VALUE or abs(m) > MAX_ABS_VALUE:
                 self.ignore(value.group(1), "not a usable number")
             elif s <= 0:
-                self.ignore(std[1], "a standard deviation must be positive")
-            elif x == m and value.group(1) == mean[1]:
-                return
+                self.ignore(spread.group(1), "a standard deviation must be positive" if std else "a variance must be positive")
             else:
                 self.add(standardize(x, m, s))
         elif lo and hi and value and self.has(r"min[- ]?max|normali[sz]|scal"):
@@ -707,8 +987,10 @@ def compute_from_question(question: str, topic: str | None = None) -> WorkedNumb
         return WorkedNumbers()
     reader = _Reader(question, topic)
     reader.confusion()
+    reader.pr_values()
     reader.lists()
     reader.batch_norm()
+    reader.prior()
     reader.losses()
     reader.logistic()
     reader.activations()
