@@ -30,7 +30,8 @@ from knowledge.notes import NoteChunk
 from knowledge.query import ABBREVIATIONS, normalize_query
 from knowledge.retriever import Hit, KnowledgeBase, SearchResult
 from tools.errors import UserInputError
-from tools.question_math import WorkedNumbers, compute_from_question, fmt
+from knowledge.worked_examples import StudentNumbers
+from tools.question_math import Computation, WorkedNumbers, compute_from_question, fmt
 
 # Fallback abstention rule (no trained classifier on disk): the best passage cosine must reach
 # ABSTAIN_THRESHOLD and the question must not be clearly closer to a subject we do not cover.
@@ -56,6 +57,9 @@ SUPPLEMENT_MAX_OVERLAP = 0.6
 # the best is itself unsure) means the question may blend two sub-questions.
 NEAR_TIE = 0.04
 CALCULATOR_TOPIC = "calculator"
+# Computations that are plain arithmetic, not one of the curriculum's formulas: "what is 2^10" is
+# not a question about our subjects just because it can be computed.
+GENERIC_TOOLS = frozenset({"power"})
 LEVELS = ("beginner", "standard", "deep")
 _BEGINNER_HINT = re.compile(
     r"\b(eli5|explain (?:it |this )?like i'?m (?:5|five|new|a beginner)|like i'?m (?:5|five)|i'?m new|"
@@ -207,8 +211,26 @@ def derive_verdict(answer: str, question: str) -> str:
 
 
 def _states(text: str, number: str) -> bool:
-    """Whether ``text`` states ``number`` as a number of its own ("24", not the 24 of "240")."""
-    return re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d]|[.,]\d)", text) is not None
+    """Whether ``text`` states ``number`` as a number of its own ("24", not the 24 of "240" nor
+    the 1.5 of "−1.5")."""
+    sign = "" if number.startswith("−") else "(?<![−–-])"
+    return re.search(rf"(?<![\d.,]){sign}{re.escape(number)}(?![\d]|[.,]\d)", text) is not None
+
+
+def already_stated(computation: Computation, text: str, question: str) -> bool:
+    """Whether ``text`` already says what ``computation`` found, for the numbers the student gave:
+    every result, and every input the question states (a written answer about a coefficient of 0.7
+    states e^0.7 ≈ 2.01; one about x = 180 that happens to say 1.5 does not answer x = 85). A list
+    result counts as stated only as the whole list."""
+    if computation.stated_as:
+        return all(s in text for s in computation.stated_as)
+    inputs = [fmt(v) for v in computation.inputs.values() if _states(question, fmt(v))]
+    return all(_states(text, fmt(v)) for v in computation.result.values()) and all(_states(text, v) for v in inputs)
+
+
+def shown_computations(worked: WorkedNumbers, text: str, question: str) -> list[Computation]:
+    """The computations an answer with ``text`` has to state itself."""
+    return [c for c in worked.computations if not already_stated(c, text, question)]
 
 
 def detect_level(question: str, requested: str | None = None) -> str:
@@ -349,27 +371,28 @@ class ExtractiveAnswerer:
             abstain = not result.hits or probability < self.abstention.threshold
         if abstain and answered_by_a_note(result):
             abstain = False
+        topic = result.hits[0].chunk.topic if result.hits else None
+        worked = compute_from_question(question, topic if topic in self.kb.by_slug else None)
+        if abstain and result.hits and any(c.tool not in GENERIC_TOOLS for c in worked.computations):
+            abstain = False  # one of our formulas took the question's numbers: it is about our subject
         if abstain:
             return Answer(question, abstain_text(self.kb, result), True, [], result.hits, result.best_dense,
                           source="abstained", level=level, on_topic_probability=probability)
-        topic = result.hits[0].chunk.topic
-        worked = compute_from_question(question, topic if topic in self.kb.by_slug else None)
         if self.usable_authored(match, result):
             return self._authored(question, result, match, level, worked, probability)
         return self._composed(question, result, level, worked, probability)
 
-    def _with_computed(self, parts: list[tuple[str, Chunk]], worked: WorkedNumbers) -> list[tuple[str, Chunk]]:
+    def _with_computed(self, question: str, parts: list[tuple[str, Chunk]],
+                       worked: WorkedNumbers) -> list[tuple[str, Chunk]]:
         """The computed sentences first (a student who gives numbers asked for the number), then
-        the answer; a computation whose every result the answer already states is left out (a list
-        result counts as stated only as the whole list)."""
+        the answer; a computation the answer already states is left out (:func:`already_stated`)."""
         said = " ".join(text for text, _ in parts)
         computed = [
             (c.sentence, CalculatorChunk(id=-1 - i, topic=CALCULATOR_TOPIC, title=f"Calculator: {c.tool}",
                                          section="computed from the numbers in your question", text=c.sentence,
                                          tool=c.tool))
             for i, c in enumerate(worked.computations)
-            if not (all(s in said for s in c.stated_as) if c.stated_as
-                    else all(_states(said, fmt(v)) for v in c.result.values()))
+            if not already_stated(c, said, question)
         ]
         return computed + parts
 
@@ -377,7 +400,7 @@ class ExtractiveAnswerer:
                 **fields: object) -> Answer:
         # Articles are numbered first, the calculator after them, so the first source is always
         # the article even when the computed sentence leads.
-        ordered = self._with_computed(parts, worked)
+        ordered = self._with_computed(question, parts, worked)
         numbers: dict[tuple[str, str, int], int] = {}
         citations: list[Citation] = []
         for chunk in sorted((c for _, c in ordered), key=lambda c: c.topic == CALCULATOR_TOPIC):
@@ -405,6 +428,20 @@ class ExtractiveAnswerer:
         if chunk is None:  # a stale bank (article heading renamed): quote instead of citing nothing
             return self._composed(question, result, level, worked, probability)
         text = derive_verdict(fit_verdict(authored.text_for(level), question), question)
+        # The calculator leads with the student's numbers; the written answer's own worked example
+        # on other numbers would contradict it, so it goes (and with nothing else left, the answer
+        # is composed from the passages instead).
+        shown = shown_computations(worked, text, question)
+        numbers = StudentNumbers(question, shown) if shown else None
+        if numbers is not None:
+            text = numbers.cut(text)
+            if not text:  # the written answer was all example: the runner-up, else compose
+                runner_up = self.authored.by_id.get(match.runner_up_id) if self.authored is not None else None
+                if runner_up is not None and match.runner_up >= self.authored_min and \
+                        runner_up.topic in {h.chunk.topic for h in result.hits[:3]}:
+                    second = AuthoredMatch(runner_up, match.runner_up, -1.0, "")
+                    return self._authored(question, result, second, level, worked, probability)
+                return self._composed(question, result, level, worked, probability)
         parts: list[tuple[str, Chunk]] = [(text, chunk)]
         if self.supplement_words:
             # A written answer covers its own question; a student's question is rarely exactly it.
@@ -415,13 +452,16 @@ class ExtractiveAnswerer:
             said = set(content_words(text))
             missing = asked_terms(question) - terms(text)
             budget = min(self.supplement_words, MAX_ANSWER_WORDS - len(text.split()))
-            extra = compose(self.kb, result, level, max_words=budget) if budget > 0 else None
+            keep = None if numbers is None else numbers.keeps
+            extra = compose(self.kb, result, level, max_words=budget, keep=keep) if budget > 0 else None
             candidates = list(extra.parts if extra else [])
             blend = self._blended(match, level)
             if blend is not None:
                 candidates.append(blend)
             others = self._part_answers(question, match, result, level)
             candidates = others + candidates
+            if keep is not None:
+                candidates = [c for c in candidates if keep(c[0])]
             while candidates:
                 # the candidate covering most of what the question asks and nothing yet says;
                 # on ties, passage order (the runner-up's sentence last)
@@ -494,6 +534,9 @@ class ExtractiveAnswerer:
 
     def _composed(self, question: str, result: SearchResult, level: str, worked: WorkedNumbers,
                   probability: float | None) -> Answer:
-        composition = compose(self.kb, result, level)
+        keep = StudentNumbers(question, worked.computations).keeps if worked.computations else None
+        composition = compose(self.kb, result, level, keep=keep)
+        if not composition.parts and keep is not None:
+            composition = compose(self.kb, result, level)
         return self._finish(question, result, composition.parts, worked, source="composed", level=level,
                             on_topic_probability=probability)

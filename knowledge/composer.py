@@ -10,6 +10,7 @@ inside its paragraph ("It is the classic reason…").
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -161,7 +162,9 @@ def _units(kb: KnowledgeBase, hit: Hit, rank: int, result: SearchResult, level: 
 
 
 def compose(kb: KnowledgeBase, result: SearchResult, level: str = "standard",
-            max_words: int = MAX_ANSWER_WORDS) -> Composition:
+            max_words: int = MAX_ANSWER_WORDS, keep: Callable[[str], bool] | None = None) -> Composition:
+    """The answer composed from the retrieved passages. ``keep``: which sentences may be used
+    (the answerer leaves out worked examples whose numbers are not the student's)."""
     passages = [h for h in result.hits if not h.chunk.section.startswith(SKIP_SECTIONS)]
     passages = (passages or result.hits)[:PASSAGES_CONSIDERED]
     if not passages:
@@ -172,6 +175,8 @@ def compose(kb: KnowledgeBase, result: SearchResult, level: str = "standard",
     definitional = bool(_DEFINITION_QUESTION.match(result.query))
     cues = question_cues(result.query)
     units = [u for rank, hit in enumerate(passages) for u in _units(kb, hit, rank, result, level, definitional, cues)]
+    if keep is not None:
+        units = [u for u in units if keep(u.text)]
     if not units:
         return Composition([])
     chosen: list[Unit] = []

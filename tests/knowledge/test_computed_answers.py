@@ -1,0 +1,378 @@
+"""Numbers in a student's question, in the phrasings students use, computed and checked against
+numpy, torch, scikit-learn or scipy; and the answer around the computed sentence, which must not
+work a different example of its own."""
+
+import math
+import re
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from scipy.stats import hmean
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+from sklearn.preprocessing import StandardScaler
+
+from knowledge.worked_examples import StudentNumbers, foreign_example, numbers_in
+from tools.question_math import compute_from_question
+
+
+def only(question, tool=None):
+    worked = compute_from_question(question)
+    assert len(worked.computations) == 1, (question, worked)
+    comp = worked.computations[0]
+    if tool is not None:
+        assert comp.tool == tool, (question, comp.tool)
+    return comp
+
+
+def t64(x):
+    return torch.tensor(x, dtype=torch.float64)
+
+
+# -- odds ratio from a coefficient, probability from log-odds --------------------------------------
+
+@pytest.mark.parametrize("question, beta", [
+    ("how do i interpret a coefficient of 0.7", 0.7),
+    ("coef = 0.7 in logistic regression, meaning?", 0.7),
+    ("my logistic regression gave beta 1.2 for age, what does that mean", 1.2),
+    ("what's the odds ratio if the coefficient is -0.4", -0.4),
+    ("a weight of 0.5 in logreg means what for the odds", 0.5),
+    ("odds ratio for b=0.69", 0.69),
+    ("the coefficient for smoking is 1.1, interpret", 1.1),
+    ("interpret β=0.25", 0.25),
+])
+def test_odds_ratio_phrasings_match_the_ratio_of_odds_one_unit_apart(question, beta):
+    comp = only(question, "odds-ratio")
+    b0, x = -0.8, 1.5
+
+    def odds(v):
+        p = torch.sigmoid(t64(b0 + beta * v)).item()
+        return p / (1 - p)
+
+    assert comp.inputs["coefficient"] == pytest.approx(beta)
+    assert comp.result["odds_ratio"] == pytest.approx(odds(x + 1) / odds(x), rel=1e-9)
+
+
+@pytest.mark.parametrize("question, beta, units", [
+    ("coef for age is 0.1 per year. what happens to the odds over 10 years", 0.1, 10),
+    ("coefficient 0.05 per year of age, 10 extra years?", 0.05, 10),
+    ("coefficient of 0.7, what if x increases by 2", 0.7, 2),
+])
+def test_odds_ratio_over_several_units_is_the_ratio_of_odds_that_far_apart(question, beta, units):
+    comp = only(question, "odds-ratio")
+
+    def odds(v):
+        p = torch.sigmoid(t64(0.3 + beta * v)).item()
+        return p / (1 - p)
+
+    assert comp.inputs["units"] == units
+    assert comp.result["odds_ratio"] == pytest.approx(odds(2.0 + units) / odds(2.0), rel=1e-9)
+
+
+@pytest.mark.parametrize("question, z", [
+    ("log odds of 1.5 to probability", 1.5),
+    ("what probability does a logit of -2 give", -2.0),
+    ("convert log-odds 0.8 to a probability", 0.8),
+    ("if z = 2 what's the predicted probability in logistic regression", 2.0),
+    ("decision function output 3, probability?", 3.0),
+    ("the linear part equals -1, what is p", -1.0),
+    ("log-odds are 0, what probability", 0.0),
+])
+def test_log_odds_phrasings_give_the_sigmoid(question, z):
+    comp = only(question, "log-odds-to-probability")
+    assert comp.result["probability"] == pytest.approx(torch.sigmoid(t64(z)).item())
+    assert comp.result["odds"] == pytest.approx(math.exp(z))
+
+
+# -- the sigmoid and its derivative ----------------------------------------------------------------
+
+@pytest.mark.parametrize("question, x", [
+    ("sigmoid of 2", 2.0), ("what is sigmoid(0.5)", 0.5), ("σ(3)?", 3.0), ("sigmoid derivative at 2", 2.0),
+    ("derivative of sigmoid at x=1", 1.0), ("gradient of sigmoid at 4", 4.0), ("sigmoid'(0)", 0.0),
+    ("whats the slope of sigmoid at -3", -3.0), ("compute sigmoid at x = -1", -1.0),
+    ("what does the sigmoid output for an input of 10", 10.0),
+])
+def test_sigmoid_phrasings_match_autograd(question, x):
+    comp = only(question, "sigmoid")
+    t = t64(x).requires_grad_()
+    y = torch.sigmoid(t)
+    y.backward()
+    assert comp.result["sigmoid"] == pytest.approx(y.item())
+    assert comp.result["derivative"] == pytest.approx(t.grad.item())
+
+
+# -- products such as 0.25^n -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("question, base, exponent", [
+    ("0.25^10", 0.25, 10), ("0.25 ** 5", 0.25, 5), ("what is 0.25 to the power of 10", 0.25, 10),
+    ("0.9 to the 100th power", 0.9, 100), ("what's 0.9 raised to 50", 0.9, 50), ("(0.25)^10", 0.25, 10),
+    ("0.25^n for a 10 layer network", 0.25, 10),
+])
+def test_powers_match_numpy(question, base, exponent):
+    comp = only(question, "power")
+    assert comp.result["value"] == pytest.approx(np.power(base, exponent))
+
+
+@pytest.mark.parametrize("question, layers", [
+    ("how small is the gradient after 10 sigmoid layers", 10),
+    ("20 layer sigmoid network gradient at first layer", 20),
+    ("product of sigmoid derivatives over 6 layers", 6),
+    ("a 50-layer deep sigmoid mlp, how much gradient survives", 50),
+])
+def test_sigmoid_chains_are_the_product_of_maximal_derivatives(question, layers):
+    comp = only(question, "chain-product")
+    t = torch.zeros(layers, dtype=torch.float64, requires_grad=True)
+    torch.sigmoid(t).sum().backward()
+    assert comp.result["product"] == pytest.approx(torch.prod(t.grad).item())
+
+
+# -- BCE and focal loss ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("question, p, y", [
+    ("bce loss when p = 0.9", 0.9, 1), ("binary cross entropy if the model predicts 0.3 for a positive", 0.3, 1),
+    ("cross-entropy for predicted probability 0.01 and label 1", 0.01, 1), ("log loss for p=0.8, y=0", 0.8, 0),
+    ("what is the bce of 0.6", 0.6, 1), ("bce with prediction 0.2 and true label 0", 0.2, 0),
+    ("bce for p=0.3 when the true label is 0", 0.3, 0),
+])
+def test_bce_phrasings_match_torch(question, p, y):
+    comp = only(question, "bce")
+    assert comp.inputs["y"] == y
+    assert comp.result["loss"] == pytest.approx(F.binary_cross_entropy(t64([p]), t64([float(y)])).item())
+
+
+def _focal_torch(p, y, gamma, alpha):
+    """Focal loss the way torchvision's sigmoid_focal_loss computes it, from logits."""
+    logits, target = torch.logit(t64([p])), t64([float(y)])
+    ce = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    prob = torch.sigmoid(logits)
+    p_t = prob * target + (1 - prob) * (1 - target)
+    loss = ce * (1 - p_t) ** gamma
+    if alpha is not None:
+        loss = (alpha * target + (1 - alpha) * (1 - target)) * loss
+    return loss.item()
+
+
+@pytest.mark.parametrize("question, p, y, gamma, alpha", [
+    ("focal loss for p=0.9 gamma 2", 0.9, 1, 2.0, None),
+    ("focal loss at p_t = 0.6", 0.6, 1, 2.0, None),
+    ("fl with pt 0.95 and γ=5", 0.95, 1, 5.0, None),
+    ("focal loss with gamma=2 alpha=0.25 and p=0.3", 0.3, 1, 2.0, 0.25),
+    ("what is the focal loss when the model predicts 0.8 with gamma 3", 0.8, 1, 3.0, None),
+    ("how much does focal loss downweight an example with p_t 0.99", 0.99, 1, 2.0, None),
+    ("compute focal loss, p = 0.7, γ = 1", 0.7, 1, 1.0, None),
+    ("focal loss for a negative with p = 0.2, gamma 2, alpha 0.25", 0.2, 0, 2.0, 0.25),
+])
+def test_focal_loss_phrasings_match_a_torch_implementation(question, p, y, gamma, alpha):
+    comp = only(question, "focal-loss")
+    assert comp.result["focal_loss"] == pytest.approx(_focal_torch(p, y, gamma, alpha), rel=1e-9)
+
+
+@pytest.mark.parametrize("question, prior", [
+    ("bias init for prior 0.05", 0.05),
+    ("what should the bias be initialised to for pi=0.01 in focal loss", 0.01),
+    ("focal loss bias initialization with pi 0.1", 0.1),
+    ("prior probability 0.02, what's the bias init", 0.02),
+    ("retinanet bias for π = 0.01", 0.01),
+    ("initial bias for a positive rate of 1%", 0.01),
+])
+def test_prior_bias_makes_the_sigmoid_start_at_the_prior(question, prior):
+    comp = only(question, "prior-bias")
+    assert comp.result["bias"] == pytest.approx(torch.logit(t64(prior)).item())
+    assert torch.sigmoid(t64(comp.result["bias"])).item() == pytest.approx(prior)
+
+
+# -- precision, recall, F1 -------------------------------------------------------------------------
+
+def _sklearn(tp, fp, fn, tn=0):
+    y_true = [1] * tp + [0] * fp + [1] * fn + [0] * tn
+    y_pred = [1] * tp + [1] * fp + [0] * fn + [0] * tn
+    p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, average="binary", zero_division=0)
+    return p, r, f
+
+
+@pytest.mark.parametrize("question, counts", [
+    ("tp 80 fp 20 fn 40", (80, 20, 40)),
+    ("tp=50, fp=10, fn=5 what's f1", (50, 10, 5)),
+    ("precision recall with 30 true positives 10 false positives 20 false negatives", (30, 10, 20)),
+    ("TP = 90, FP = 30, FN = 10, TN = 870 accuracy precision recall", (90, 30, 10)),
+    ("TP=90 FP=30 FN=10 TN=870. accuracy, precision, recall?", (90, 30, 10)),
+    ("i have 45 tp, 5 fp and 15 fn", (45, 5, 15)),
+    ("my model got 100 true positives, 25 false positives, 50 false negatives, what is recall", (100, 25, 50)),
+    ("f1 score from tp 10 fp 0 fn 10", (10, 0, 10)),
+])
+def test_count_phrasings_match_sklearn(question, counts):
+    comp = only(question, "precision-recall")
+    assert (comp.inputs["tp"], comp.inputs["fp"], comp.inputs["fn"]) == counts
+    p, r, f = _sklearn(*counts)
+    assert (comp.result["precision"], comp.result["recall"], comp.result["f1"]) == pytest.approx((p, r, f))
+
+
+@pytest.mark.parametrize("question, matrix", [
+    ("confusion matrix [[50, 10], [5, 35]] precision recall", [[50, 10], [5, 35]]),
+    ("confusion matrix [[90, 10], [20, 80]] f1?", [[90, 10], [20, 80]]),
+    ("f1 for the matrix [90 10; 20 80]", [[90, 10], [20, 80]]),
+])
+def test_a_matrix_in_the_question_matches_sklearn(question, matrix):
+    comp = only(question, "precision-recall")
+    cm = np.array(matrix)
+    y_true = np.repeat([0, 0, 1, 1], cm.ravel())
+    y_pred = np.repeat([0, 1, 0, 1], cm.ravel())
+    assert (confusion_matrix(y_true, y_pred) == cm).all()
+    p, r, f, _ = precision_recall_fscore_support(y_true, y_pred, average="binary")
+    assert (comp.result["precision"], comp.result["recall"], comp.result["f1"]) == pytest.approx((p, r, f))
+    assert comp.result["accuracy"] == pytest.approx((y_true == y_pred).mean())
+
+
+@pytest.mark.parametrize("question, precision, recall", [
+    ("f1 for precision 0.8 and recall 0.6", 0.8, 0.6),
+    ("precision 0.9 recall 0.3, is that bad for cancer screening?", 0.9, 0.3),
+    ("fraud detection model: 95% precision 30% recall, is that good?", 0.95, 0.3),
+    ("recall of 0.2 and precision of 0.99 for covid tests is it fine", 0.99, 0.2),
+])
+def test_f1_from_precision_and_recall_is_their_harmonic_mean(question, precision, recall):
+    comp = compute_from_question(question).computations[0]
+    assert (comp.inputs["precision"], comp.inputs["recall"]) == (precision, recall)
+    assert comp.result["f1"] == pytest.approx(hmean([precision, recall]))
+    assert comp.result["missed_fraction"] == pytest.approx(1 - recall)
+
+
+@pytest.mark.parametrize("question, opener, metric", [
+    ("precision 0.9 recall 0.3, is that bad for cancer screening?", "Yes, that is bad", "recall"),
+    ("fraud detection model: 95% precision 30% recall, is that good?", "No, that is bad", "recall"),
+    ("precision 0.95 recall 0.4 for spam filter, ok?", "Yes, that is good", "precision"),
+    ("precision 0.3 recall 0.9 spam filter is that bad", "Yes, that is bad", "precision"),
+])
+def test_a_use_case_gets_a_verdict_on_the_metric_it_needs(question, opener, metric):
+    comp = only(question, "precision-recall-verdict")
+    assert comp.sentence.startswith(opener)
+    assert f"{metric} matters most" in comp.sentence
+    if metric == "recall":
+        assert f"misses {round((1 - comp.inputs['recall']) * 100)}%" in comp.sentence
+
+
+# -- standardizing a value -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("question, x, mean, std", [
+    ("z score of 85 with mean 70 std 10", 85, 70, 10),
+    ("standardize 85 if mean is 70 and sd 10", 85, 70, 10),
+    ("what is the z-score of 120 when mean = 100 and standard deviation = 15", 120, 100, 15),
+    ("standardized value of 3 with mean 5 and std 2", 3, 5, 2),
+    ("x = 50, mu = 40, sigma = 5, z?", 50, 40, 5),
+    ("mean 70 std 10, what is 85 standardized", 85, 70, 10),
+    ("how many stds is 90 from a mean of 60 with sd 15", 90, 60, 15),
+    ("zscore for 7, average 5, std dev 1", 7, 5, 1),
+    ("standard scaler: value 200, mean 150, std 25", 200, 150, 25),
+    ("if mean is 10 and std is 2, what's the z for 14", 14, 10, 2),
+    ("standardize 85 with mean 70 and variance 100", 85, 70, 10),
+])
+def test_standardizing_phrasings_match_standard_scaler(question, x, mean, std):
+    comp = only(question, "standardize")
+    scaler = StandardScaler().fit(np.array([[mean - std], [mean + std]], dtype=float))  # that mean, that std
+    assert comp.result["z"] == pytest.approx(scaler.transform([[float(x)]])[0, 0])
+
+
+def test_incidental_numbers_next_to_a_mean_and_std_are_not_a_value():
+    assert not compute_from_question("my feature has mean 50 and std 1000 after 3 epochs, should i scale").computations
+
+
+@pytest.mark.parametrize("question, number", [
+    ("focal loss with p = 1.5", "1.5"), ("standardize 5 with mean 3 and std -2", "-2"),
+    ("bias init for prior 1.5", "1.5"), ("precision 1.5 recall 0.3", "1.5"), ("bce p=0", "0"),
+])
+def test_absurd_numbers_are_named_not_used(question, number):
+    worked = compute_from_question(question)
+    assert not worked.computations
+    assert worked.note().startswith("I ignored") and number in worked.note()
+
+
+# -- worked examples on other numbers --------------------------------------------------------------
+
+def test_numbers_are_read_as_an_answer_writes_them():
+    assert numbers_in("ReLU([−2, −0.5, 0]) in 2017, F1 and 100,000 anchors; 9.5 × 10⁻⁷") == [
+        (-2.0, 0), (-0.5, 1), (0.0, 0), (100000.0, 0), (9.5, 1)]
+
+
+@pytest.mark.parametrize("sentence, foreign", [
+    ("For x = 180 cm with mean 170 and standard deviation 10, z = (180 − 170) / 10 = 1.", True),
+    ("ReLU works element by element: ReLU([−2, −0.5, 0, 1.5, 3]) = [0, 0, 0, 1.5, 3].", True),
+    ("Standardization computes z = (x − μ) / σ, giving mean 0 and standard deviation 1.", False),
+    ("Lin et al. (2017) used γ = 2 and α = 0.25 in RetinaNet.", False),  # a fact, not a computation
+    ("Standardizing x = 85 with mean 70 and standard deviation 10 gives z = 1.5.", False),
+])
+def test_a_worked_example_is_foreign_when_its_numbers_are_not_the_students(sentence, foreign):
+    numbers = StudentNumbers("z score of 85 with mean 70 std 10 for [-1, 2]",
+                             compute_from_question("z score of 85 with mean 70 std 10").computations)
+    assert foreign_example(sentence, numbers.allowed, numbers.lists, numbers.named) is foreign
+
+
+def test_what_only_continues_a_cut_example_goes_with_it():
+    question = "precision and recall with TP=40 FP=10 FN=20"
+    numbers = StudentNumbers(question, compute_from_question(question).computations)
+    text = ("Precision is TP / (TP + FP). For the confusion matrix [[890, 60], [10, 40]], TP = 40 and FP = 60. "
+            "Precision = 40 / (40 + 60) = 0.40. Recall = 40 / (40 + 10) = 0.80. Recall ignores false alarms.")
+    assert numbers.cut(text) == "Precision is TP / (TP + FP). Recall ignores false alarms."
+
+
+def test_a_concept_before_the_colon_of_an_example_is_kept():
+    question = "3 hyperparameters with 10 values each, grid size?"
+    numbers = StudentNumbers(question, compute_from_question(question).computations)
+    text = ("With d hyperparameters and n values each, the grid has n^d points, so the cost grows exponentially: "
+            "4 hyperparameters with 5 values give 625 configurations.")
+    assert numbers.cut(text) == ("With d hyperparameters and n values each, the grid has n^d points, so the cost "
+                                 "grows exponentially.")
+
+
+@pytest.fixture(scope="module")
+def answerer(services):
+    return services.answerer
+
+
+def _text_without_markers(answer):
+    return re.sub(r" ?\[\d+\]", "", answer.text)
+
+
+@pytest.mark.parametrize("question, absent", [
+    ("relu of [-1, 2, -0.5, 3]", "[−2, −0.5, 0, 1.5, 3]"),
+    ("z score of 85 with mean 70 std 10", "180"),
+    ("gradient through 20 sigmoid layers", "After 10 sigmoid layers"),
+])
+def test_an_answer_with_the_students_numbers_does_not_work_another_example(answerer, question, absent):
+    answer = answerer.answer(question)
+    assert not answer.abstained and answer.computed.computations
+    assert answer.text.startswith(answer.computed.computations[0].sentence)
+    assert absent not in answer.text
+
+
+def test_the_written_answer_on_the_students_own_numbers_is_kept(answerer):
+    answer = answerer.answer("how much smaller is focal loss than bce for p=0.99 with gamma=2")
+    assert answer.source == "authored" and "(1 − 0.99)² = 0.01²" in answer.text
+
+
+def test_a_use_case_question_leads_with_the_verdict(answerer):
+    answer = answerer.answer("precision 0.9 recall 0.3, is that bad for cancer screening?")
+    text = _text_without_markers(answer)
+    assert text.startswith("Yes, that is bad for cancer screening")
+    assert "misses 70% of the cancers" in text
+
+
+@pytest.mark.parametrize("question", ["standardize 85 if mean is 70 and sd 10", "bias init for prior 0.02",
+                                      "what should the bias be initialised to for pi=0.03 in focal loss",
+                                      "tp 80 fp 20 fn 40"])
+def test_the_calculator_answers_what_it_reads(answerer, question):
+    """Even where the off-topic classifier alone would refuse: our formula took the numbers."""
+    answer = answerer.answer(question)
+    assert not answer.abstained
+    assert answer.computed.computations and answer.text.startswith(answer.computed.computations[0].sentence)
+
+
+def test_a_written_answer_that_already_states_the_result_is_not_repeated(answerer):
+    answer = answerer.answer("bias init for prior 0.05")
+    assert answer.source == "authored" and "≈ −2.94" in answer.text
+    assert not answer.text.startswith("For a prior")
+
+
+def test_an_absurd_number_gets_the_concept_and_a_note(answerer):
+    answer = answerer.answer("what is the focal loss at p = 1.5 with gamma 2")
+    assert not answer.abstained and not answer.computed.computations
+    assert "I ignored 1.5" in answer.text and re.search(r"focal loss", answer.text, re.I)
