@@ -58,8 +58,21 @@ better ok okay hey hi hello guys anyone idea ideas simple simply eli5 new beginn
 """.split())
 
 
+# "mean" is scaffolding in "what does it mean" but the subject in "running mean", "subtract the
+# mean" or "mean and variance": the statistic is read where a word next to it says so.
+_STATISTIC_MEAN = re.compile(
+    r"\b(?:running|moving|rolling|batch|sample|population|zero|channel|feature|global|exponential|empirical|"
+    r"arithmetic|weighted|per-channel|per-feature)[\s_]+(mean)\b"
+    r"|\b(?:the|a|its|their)\s+(mean)\b(?!\s*[?!.]*$)"
+    r"|\b(mean)(?=\s+(?:and|of|subtraction|squared|absolute|values?|0|zero|μ|shift|centering|centring|"
+    r"normalization|pooling|vector|std|variance)\b|\s*[=:]|_)")
+
+
 def content_words(text: str) -> list[str]:
-    return [w.strip("'-") for w in _WORD.findall(text.lower()) if len(w) >= 3 and w not in STOPWORDS]
+    lowered = text.lower()
+    statistic = {next(m.start(i) for i in (1, 2, 3) if m.group(i)) for m in _STATISTIC_MEAN.finditer(lowered)}
+    return [m.group().strip("'-") for m in _WORD.finditer(lowered)
+            if len(m.group()) >= 3 and (m.group() not in STOPWORDS or m.start() in statistic)]
 
 
 def _known(word: str, vocabulary: frozenset[str]) -> bool:

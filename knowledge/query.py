@@ -44,8 +44,25 @@ ABBREVIATIONS: dict[str, str] = {
     "relus": "relu",
     "nan": "nan exploding",
 }
+# Terms whose words have an everyday sense ("running" is also a sport) but which, in a question to
+# an ML tutor, name one of our subjects: read with the subject's name as well, unless the question
+# names another method that has the same term (Adam keeps running means too).
+TERMS: tuple[tuple[re.Pattern[str], str, re.Pattern[str]], ...] = (
+    (re.compile(r"\brunning[ _-]?(?:mean|average|avg|var(?:iance)?|stat(?:istic)?s?)\b", re.IGNORECASE),
+     "batch normalization running statistics",
+     re.compile(r"\b(?:adam|adamw|rmsprop|optimi[sz]er|ema of (?:the )?weights|polyak)\b", re.IGNORECASE)),
+)
 
 _MARKUP = re.compile(r"[`*_~|<>@]+")  # Markdown, stray @ and <> (front ends drop mention syntax)
+# A subscript is notation, not markup: "p_t", "α_t", "x_i" keep their underscore (the written
+# answers spell them that way, and "p t" embeds as nothing in particular).
+_SUBSCRIPT = re.compile(r"(?<![A-Za-z0-9_])([A-Za-zα-ωΑ-Ω]{1,5})_(\{?[A-Za-z0-9]\}?)(?![A-Za-z0-9_])")
+_KEPT = "\x00"
+
+
+def strip_markup(text: str) -> str:
+    protected = _SUBSCRIPT.sub(lambda m: f"{m.group(1)}{_KEPT}{m.group(2)}", text)
+    return _MARKUP.sub(" ", protected).replace(_KEPT, "_")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 
 
@@ -75,11 +92,12 @@ def split_identifier(word: str) -> str | None:
 
 
 def normalize_query(raw: str) -> str:
-    text = _MARKUP.sub(" ", raw)
-    extra = []
+    text = strip_markup(raw)
+    extra = [words for term, words, other in TERMS if term.search(text) and not other.search(text)
+             and words not in text.lower()]
     for word in _WORD.findall(text):
         expansion = ABBREVIATIONS.get(word.lower())
-        if expansion and expansion not in text.lower():
+        if expansion and expansion not in text.lower() and not any(expansion in e for e in extra):
             extra.append(expansion)
         pieces = split_identifier(word)  # library names: StandardScaler, BCEWithLogitsLoss
         if pieces:
