@@ -124,10 +124,40 @@ def odds_ratio_over(beta: float, units: float) -> Computation:
                        {"odds_ratio": ratio, "log_odds_change": total, "odds_ratio_per_unit": math.exp(beta)}, sentence)
 
 
+def intercept_probability(b0: float) -> Computation:
+    p = sigmoid(b0)
+    sentence = (f"An intercept of {fmt(b0)} is the log-odds when every feature is 0 (the baseline): odds "
+                f"e^{fmt(b0)} ≈ {fmt(math.exp(b0))} and probability σ({fmt(b0)}) = 1 / (1 + e^{fmt(-b0)}) ≈ {fmt(p)}"
+                f" ({fmt(p * 100)}%).")
+    return Computation("log-odds-to-probability", {"intercept": b0}, {"probability": p, "odds": math.exp(b0)}, sentence)
+
+
+def logistic_model(a: float, b: float, xs: list[float]) -> Computation:
+    """A fitted model logit(p) = a + b·x: where p = 0.5 (log-odds 0) and p at each x asked."""
+    parts = []
+    result: dict[str, float] = {}
+    if b != 0:
+        x_half = -a / b
+        result["x_at_p_half"] = x_half
+        parts.append(f"p = 0.5 where the log-odds are 0, at x = −a / b = {fmt(-a)} / {fmt(b)} = {fmt(x_half)}")
+    for i, x in enumerate(xs, 1):
+        z = a + b * x
+        p = sigmoid(z)
+        result[f"log_odds_{i}"], result[f"probability_{i}"] = z, p
+        parts.append(f"at x = {fmt(x)} the log-odds are {fmt(a)} + {fmt(b)} × {fmt(x)} = {fmt(z)}, so p = σ({fmt(z)}) ≈ {fmt(p)}")
+    sign = "+" if b >= 0 else "−"
+    sentence = f"For logit(p) = {fmt(a)} {sign} {fmt(abs(b))}x: " + "; ".join(parts) + "."
+    inputs = {"intercept": a, "slope": b} | {f"x_{i}": x for i, x in enumerate(xs, 1)}
+    return Computation("logistic-model", inputs, result, sentence)
+
+
 def coefficient_from_odds_ratio(ratio: float) -> Computation:
     beta = math.log(ratio)
+    change = (ratio - 1) * 100
+    plain = (f"{fmt(abs(change))}% {'higher' if change >= 0 else 'lower'} odds" if abs(change) >= 0.05 else "unchanged odds")
     sentence = (f"An odds ratio of {fmt(ratio)} means a coefficient of ln({fmt(ratio)}) ≈ {fmt(beta)} on the "
-                f"log-odds scale: each one-unit increase multiplies the odds by {fmt(ratio)}.")
+                f"log-odds scale: each one-unit increase multiplies the odds by {fmt(ratio)} ({plain}, other features "
+                f"held fixed), which is not {fmt(ratio)} times the probability.")
     return Computation("odds-ratio", {"odds_ratio": ratio}, {"coefficient": beta}, sentence)
 
 
@@ -336,6 +366,16 @@ def standardize(x: float, mean: float, std: float) -> Computation:
     return Computation("standardize", {"x": x, "mean": mean, "std": std}, {"z": z}, sentence)
 
 
+def standardize_pixel(value: float, mean: float, std: float) -> Computation:
+    """An 8-bit pixel normalized as torchvision does: ToTensor divides by 255, then (x − mean) / std."""
+    x = value / 255
+    z = (x - mean) / std
+    sentence = (f"An 8-bit value of {fmt(value)} is first scaled to [0, 1] (ToTensor divides by 255): {fmt(value)} / 255 ≈ "
+                f"{fmt(x)}; normalizing with mean {fmt(mean)} and std {fmt(std)} then gives ({fmt(x)} − {fmt(mean)}) / "
+                f"{fmt(std)} ≈ {fmt(z)}, the value the network sees.")
+    return Computation("standardize", {"pixel": value, "mean": mean, "std": std}, {"scaled": x, "z": z}, sentence)
+
+
 def min_max(x: float, lo: float, hi: float) -> Computation:
     scaled = (x - lo) / (hi - lo)
     sentence = (f"Min-max scaling x = {fmt(x)} with min {fmt(lo)} and max {fmt(hi)} gives "
@@ -375,14 +415,19 @@ def grayscale(r: float, g: float, b: float) -> Computation:
     return Computation("grayscale", {"r": r, "g": g, "b": b}, {"gray": y}, sentence)
 
 
-def grid_size(values: list[int]) -> Computation:
+def grid_size(values: list[int], folds: int | None = None) -> Computation:
     total = math.prod(values)
     shown = " × ".join(str(v) for v in values)
     sentence = (f"A full grid over {len(values)} hyperparameters with {shown} values has {shown} = {total:,} "
-                f"configurations to train; random search with a fixed budget (say 60 trials) does not grow with "
-                f"the number of hyperparameters.")
-    return Computation("grid-size", {f"values_{i + 1}": v for i, v in enumerate(values)}, {"configurations": total},
-                       sentence)
+                f"configurations to train")
+    result: dict[str, float] = {"configurations": total}
+    if folds:
+        result["fits"] = total * folds
+        sentence += f", and with {folds}-fold cross-validation {total:,} × {folds} = {total * folds:,} model fits"
+    sentence += ("; the count grows exponentially with the number of hyperparameters, while random search with a "
+                 "fixed budget (say 60 trials) does not.")
+    inputs = {f"values_{i + 1}": v for i, v in enumerate(values)} | ({"folds": folds} if folds else {})
+    return Computation("grid-size", inputs, result, sentence)
 
 
 def bert_masking(tokens: int, rate: float) -> Computation:
@@ -464,6 +509,32 @@ def batch_norm_list(xs: list[float], gamma: float | None = None, beta: float | N
     return Computation("batch-norm", inputs, result, sentence + ".", stated_as=tuple(stated))
 
 
+def running_update(running: float, batch: float, momentum: float) -> Computation:
+    """One PyTorch update of a batch-norm running statistic: (1 − momentum)·running + momentum·batch."""
+    new = (1 - momentum) * running + momentum * batch
+    sentence = (f"With momentum {fmt(momentum)} (PyTorch's convention, the weight on the new batch), the running statistic "
+                f"becomes (1 − {fmt(momentum)}) × {fmt(running)} + {fmt(momentum)} × {fmt(batch)} = {fmt(new)}: an "
+                f"exponential moving average, which evaluation mode (model.eval()) uses instead of batch statistics.")
+    return Computation("bn-running-update", {"running": running, "batch": batch, "momentum": momentum},
+                       {"new_running": new}, sentence)
+
+
+def init_std(fan_in: int, fan_out: int | None, scheme: str) -> Computation:
+    """The weight standard deviation of He (Kaiming) or Xavier (Glorot) normal initialization."""
+    if scheme == "he":
+        std = math.sqrt(2 / fan_in)
+        sentence = (f"He (Kaiming) normal initialization for fan_in = {fan_in} uses std = √(2 / fan_in) = √(2 / {fan_in}) ≈ "
+                    f"{fmt(std)} (variance {fmt(2 / fan_in)}); the factor 2 makes up for ReLU zeroing about half of its "
+                    f"inputs, so the signal's variance stays the same from layer to layer.")
+        return Computation("init-std", {"fan_in": fan_in}, {"std": std, "variance": 2 / fan_in}, sentence)
+    out = fan_out or fan_in
+    std = math.sqrt(2 / (fan_in + out))
+    sentence = (f"Xavier (Glorot) normal initialization for fan_in = {fan_in} and fan_out = {out} uses std = "
+                f"√(2 / (fan_in + fan_out)) = √(2 / {fan_in + out}) ≈ {fmt(std)}, suited to tanh and sigmoid layers.")
+    return Computation("init-std", {"fan_in": fan_in, "fan_out": out}, {"std": std, "variance": 2 / (fan_in + out)},
+                       sentence)
+
+
 def batch_norm_output(xhat: float, gamma: float, beta: float) -> Computation:
     y = gamma * xhat + beta
     sentence = (f"A batch-norm layer outputs y = γ·x̂ + β: with x̂ = {fmt(xhat)}, γ = {fmt(gamma)} and β = {fmt(beta)}, "
@@ -532,6 +603,61 @@ def _counts(text: str) -> dict[str, int]:
     return {k: v for k, v in out.items() if v <= MAX_COUNT}
 
 
+_MORE = re.compile(rf"(?:\s*,\s*|\s+)(?:(?:and|or|then|&)\s+)*(?:(?:when|if)\s+(?:it|the factor)\s*(?:is|'s|=)\s*|"
+                   rf"(?:at|for)\s+)?(?:(?:x|z|p_?t|input|factor)\s*(?:=|is|of)?\s*)?({NUM})(?!\d|\.\d|\s*(?:layers?|epochs?|%))",
+                   _FLAGS)
+
+
+def _more_values(text: str, end: int, limit: int = MAX_LIST) -> list[str]:
+    """The values listed right after a first one: "at x = 0 and at x = 3", "1.5, and when it is 0.5"."""
+    out: list[str] = []
+    while len(out) < limit:
+        m = _MORE.match(text, end)
+        if not m:
+            break
+        out.append(m.group(1))
+        end = m.end()
+    return out
+
+
+_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "mn": 1e6}
+
+
+def _amount(number: str, scale: str | None) -> float | None:
+    value = _num(number)
+    return None if value is None else value * _SCALE.get((scale or "").lower(), 1.0)
+
+
+def _units(text: str, start: int) -> float | None:
+    """How many units of a coefficient's feature a question changes it by: "over 10 years", "5
+    more units", or an amount against the feature's own unit ("per $10k … rises by $20k" is 2)."""
+    rest = text[start:]
+    amount = _find(rf"(?:rises?|increases?|goes up|grows?|changes?|moves?|drops?|falls?|decreases?)\s+by\s+\$?\s*({NUM})"
+                   rf"\s*(k|thousand|m|million|mn)?\b", text)
+    per = _find(rf"\bper\s+\$?\s*({NUM})\s*(k|thousand|m|million|mn)?\b", text)
+    if amount and per:
+        unit, size = _amount(*per.groups()), _amount(*amount.groups())
+        if unit and size is not None:
+            return size / unit
+    k = _find(rf"(?:over|for|across|after|with|by|of)\s+(?:an?\s+)?(?:increase\s+of\s+|change\s+of\s+)?"
+              rf"({NUM})\s+(?:more\s+|extra\s+|additional\s+)?(?:years?|units?|points?|months?|days?|"
+              rf"kg|cm|dollars?|steps?|increments?)\b"
+              rf"|({NUM})\s+(?:more|extra|additional)\s+\w+"
+              rf"|increase[sd]?\s+by\s+({NUM})\b", rest)
+    return _num(next(g for g in k.groups() if g)) if k else None
+
+
+class _Group1Of:
+    """A match with alternatives, its first non-empty group presented as group 1."""
+
+    def __init__(self, match: re.Match[str]) -> None:
+        self._value = next(g for g in match.groups() if g)
+        self._match = match
+
+    def group(self, i: int = 0) -> str:
+        return self._value if i == 1 else self._match.group(i)
+
+
 class _Substituted:
     """A match whose second group (a symbolic exponent like "n") is replaced by a number read
     elsewhere in the question (the depth)."""
@@ -564,9 +690,13 @@ class _Reader:
 
     # each reader looks for one kind of computation
     def logistic(self) -> None:
+        if self.model():
+            return
         coefficient = r"\b(?:coefficients?|coefs?|betas?|β\d?|weights?)"
-        m = (_find(rf"{coefficient}(?:\s+(?:for|on)\s+(?:[a-z_]+\s+){{1,3}}?(?=is|was|=|of|:))?\s*"
-                   rf"(?:of|=|:|is|was|equals?)?\s*({NUM})(?!\s*%)", self.text)
+        m = (_find(rf"{coefficient}\s*(?:of|=|:|is|was|equals?)?\s*({NUM})(?!\s*%)", self.text)
+             # "the coefficient on 'current smoker' (0/1) is 0.7", "coefficient for smoking is 1.1"
+             or _find(rf"{coefficient}\s+(?:for|on|of)\s+[^.?!;=]{{1,50}}?\s(?:is|was|=|of|equals?|:)\s*({NUM})(?!\s*%)",
+                      self.text)
              or _find(rf"({NUM})\s*(?:coefficient|coef)\b", self.text))
         if m is None and self.has(r"odds|logistic|log[- ]?reg|logreg") and not self.has(r"\bbias"):
             m = _find(rf"\b[bw]_?\d?\s*=\s*({NUM})", self.text)  # "odds ratio for b=0.69"
@@ -575,23 +705,27 @@ class _Reader:
             if beta is None or abs(beta) > MAX_COEFFICIENT:
                 self.ignore(m.group(1), f"a coefficient beyond ±{MAX_COEFFICIENT:g} is not on a sensible scale")
             else:
-                k = _find(rf"(?:over|for|across|after|with|by|of)\s+(?:an?\s+)?(?:increase\s+of\s+|change\s+of\s+)?"
-                          rf"({NUM})\s+(?:more\s+|extra\s+|additional\s+)?(?:years?|units?|points?|months?|days?|"
-                          rf"kg|cm|dollars?|steps?|increments?)\b"
-                          rf"|({NUM})\s+(?:more|extra|additional)\s+\w+"
-                          rf"|increase[sd]?\s+by\s+({NUM})\b", self.text[m.end():])
-                units = _num(next(g for g in k.groups() if g)) if k else None
+                units = _units(self.text, m.end())
                 if units is not None and units != 1 and 0 < abs(units * beta) <= MAX_COEFFICIENT:
                     self.add(odds_ratio_over(beta, units))
                 else:
                     self.add(odds_ratio(beta))
-        m = _find(rf"odds[- ]ratio\s*(?:of|=|:|is|was)?\s*({NUM})", self.text)
+        m = (_find(rf"odds[- ]ratio\s*(?:of|=|:|is|was)?\s*({NUM})", self.text)
+             or _find(rf"odds[- ]ratio\s+(?:for|of|on)\s+[^.?!;=]{{1,40}}?\s(?:is|was|=|of|:)\s*({NUM})", self.text))
         if m and not self.found:
             ratio = _num(m.group(1))
             if ratio is None or ratio <= 0 or ratio > math.exp(MAX_COEFFICIENT):
                 self.ignore(m.group(1), "an odds ratio must be a positive number")
             else:
                 self.add(coefficient_from_odds_ratio(ratio))
+        m = _find(rf"\bintercept\b[^.!;]{{0,50}}?(?:of|=|:|is|was|equals?)\s*({NUM})", self.text)
+        if m:
+            b0 = _num(m.group(1))
+            if b0 is None or abs(b0) > MAX_COEFFICIENT * 10:
+                self.ignore(m.group(1), "an intercept that large rounds to a probability of exactly 0 or 1")
+            else:
+                self.add(intercept_probability(b0))
+            return
         m = _find(rf"(?:log[- ]?odds|logits?)\s*(?:of|=|:|is|are|was|equals?)?\s*({NUM})", self.text)
         if m is None and self.has(r"probabilit|\bprob\b|predict_proba|\bwhat is p\b|chance") \
                 and not self.has(r"sigmoid|σ|tanh"):
@@ -609,10 +743,28 @@ class _Reader:
             else:
                 self.add(probability_from_log_odds(z))
 
+    def model(self) -> bool:
+        """A fitted one-feature model, "logit(p) = −3 + 0.8x": p at the x values asked, and the x
+        where p = 0.5."""
+        m = _find(rf"(?:logit\s*\(\s*p\s*\)|log[- ]?odds|\bz|\blog\s*\(\s*p\s*/\s*\(\s*1\s*[-−]\s*p\s*\)\s*\))\s*=\s*"
+                  rf"({NUM})\s*([+−–-])\s*({NUM})\s*[*·]?\s*x\b", self.text)
+        if not m:
+            return False
+        a, b = _num(m.group(1)), _num(m.group(3))
+        if a is None or b is None:
+            return False
+        b = -b if m.group(2) in "−–-" else b
+        if max(abs(a), abs(b)) > MAX_COEFFICIENT * 10:
+            self.ignore(m.group(0), "coefficients that large round every probability to 0 or 1")
+            return True
+        xs = [_num(v) for v in re.findall(rf"\bx\s*=\s*({NUM})", self.text[m.end():], _FLAGS)]
+        self.add(logistic_model(a, b, [x for x in xs if x is not None and abs(a + b * x) <= 700][:MAX_LIST]))
+        return True
+
     def activations(self) -> None:
         if any(c.tool in {"sigmoid", "relu", "leaky-relu"} for c in self.found):  # a list already done
             return
-        value = rf"({NUM})(?![\d.]|\s*-?(?:layers?|epochs?|steps?|units?|neurons?|times|%)\b)"
+        value = rf"({NUM})(?!\d|\.\d|\s*-?(?:layers?|epochs?|steps?|units?|neurons?|times|%)\b)"
         done = {c.inputs.get("log_odds") for c in self.found if c.tool == "log-odds-to-probability"}
         for name, fn in (("sigmoid|logistic function|σ", sigmoid_at), ("tanh", tanh_at)):
             unit = rf"(?:{name})(?:'|’|\s+derivative|\s+gradient|\s+slope)?(?:\s+(?:function|unit|activation|neuron))?"
@@ -625,24 +777,50 @@ class _Reader:
                 # "what does the sigmoid output for an input of 10", "x = 2, sigmoid?"
                 m = _find(rf"(?:\b[xz]|\binputs?|pre-?activations?)\s*(?:=|is|of|equals)\s*{value}", self.text)
             if m:
-                x = _num(m.group(1))
-                if x is None or abs(x) > 1e4:
-                    self.ignore(m.group(1), "too large an input to say anything beyond 'fully saturated'")
-                elif not (fn is sigmoid_at and x in done):
-                    self.add(fn(x))
+                raws = [m.group(1)] + _more_values(self.text, m.end(1))
+                xs = []
+                for raw in raws:
+                    x = _num(raw)
+                    if x is None or abs(x) > 1e4:
+                        self.ignore(raw, "too large an input to say anything beyond 'fully saturated'")
+                    elif not (fn is sigmoid_at and x in done):
+                        xs.append(x)
+                if len(xs) > 1 and fn is sigmoid_at:
+                    self.add(sigmoid_list(xs))  # "at x = 0 and at x = 3": one sentence, element by element
+                else:
+                    for x in xs:
+                        self.add(fn(x))
 
     def lists(self) -> None:
-        """A list of numbers to push through ReLU, the sigmoid or batch normalization."""
-        m = _LIST.search(self.text)
-        if not m:
-            return
+        """A list of numbers to push through ReLU, the sigmoid or batch normalization: bracketed
+        ("relu of [-1, 2]"), written out ("the values are 2, 4, 6 and 8"), or as points ReLU is asked
+        at ("relu(-3) and relu(2.5)", "at x = −2, 0.5 and 3")."""
         bn = self.has(r"batch[- ]?norm|\bbn\b|normali[sz]\w* (?:this|the|a|my) (?:mini-?)?batch")
         leaky = self.has(r"leaky")
-        relu = self.has(r"relu")
+        relu = self.has(r"relu|rectifier|rectified linear")
         sig = self.has(r"sigmoid|σ|logistic function")
         if not (bn or leaky or relu or sig):
             return
-        raw = re.findall(_LIST_NUM, m.group(1))
+        m = _LIST.search(self.text)
+        if m:
+            raw = re.findall(_LIST_NUM, m.group(1))
+        else:
+            raw = []
+            if relu or leaky:
+                calls = re.findall(rf"relu\s*\(\s*({_LIST_NUM})\s*\)", self.text, _FLAGS)
+                at = _find(rf"\bat\s+(?:x\s*=\s*)?({_LIST_NUM})(?!\d|\.\d|\s*%)", self.text)
+                raw = calls if len(calls) >= 2 else ([at.group(1)] + _more_values(self.text, at.end(1)) if at else [])
+            if not raw and (bn or relu or leaky):
+                seq = _find(rf"(?<![\w.])({_LIST_NUM}(?:\s*,\s*{_LIST_NUM}){{1,}}(?:,?\s+and\s+{_LIST_NUM}))(?!\w|\.\d)",
+                            self.text)
+                # only values named as such ("its values are 2, 4, 6 and 8"), not "batch sizes 32, 64 and 128"
+                lead = self.text[max(0, seq.start() - 40):seq.start()] if seq else ""
+                named = re.search(r"\b(?:values?|activations?|inputs?|outputs?|numbers|entries|pre-?activations?|x|relu|"
+                                  r"rectifier|sigmoid)\b"
+                                  r"[^.\d]{0,25}$", lead, _FLAGS)
+                raw = re.findall(_LIST_NUM, seq.group(1)) if seq and named else []
+            if len(raw) < 2:
+                return
         values: list[float] = []
         for r in raw:
             v = _num(r)
@@ -674,6 +852,45 @@ class _Reader:
         else:
             self.add(sigmoid_list(values))
 
+    def running(self) -> None:
+        """A batch-norm running-statistic update: momentum, the running value and the batch value."""
+        mom = _value_after(r"momentum", self.text)
+        run = _value_after(r"running[ _](?:mean|var(?:iance)?|average|stat\w*)", self.text)
+        batch = _value_after(r"(?:current |new |this )?batch(?:'s)?[ _](?:mean|var(?:iance)?)", self.text)
+        if not (mom and run and batch) or None in (mom[0], run[0], batch[0]):
+            return
+        if not 0 < mom[0] < 1:
+            self.ignore(mom[1], "a momentum must be between 0 and 1")
+        elif self.has(r"keras|tensorflow|tf\.keras"):
+            self.add(running_update(run[0], batch[0], 1 - mom[0]))  # Keras writes the weight on the old value
+        else:
+            self.add(running_update(run[0], batch[0], mom[0]))
+
+    def init(self) -> None:
+        """He or Xavier initialization for a layer's fan-in (and fan-out)."""
+        he = self.has(r"\bhe\b|kaiming")
+        xavier = self.has(r"xavier|glorot")
+        if not (he or xavier) or not self.has(r"init|std|standard deviation|variance|weights"):
+            return
+        fan_in = (_value_after(r"fan[_ -]?in", self.text)
+                  or (lambda m: (_num(m.group(1)), m.group(1)) if m else None)(
+                      _find(r"\b(\d{1,6})\s+(?:inputs?|input (?:units|features|neurons)|incoming)", self.text))
+                  or (lambda m: (_num(m.group(1)), m.group(1)) if m else None)(
+                      _find(r"\b(\d{1,6})\s*(?:→|->|to)\s*\d{1,6}\s+layer", self.text)))
+        if not fan_in or fan_in[0] is None:
+            return
+        if not fan_in[0].is_integer() or not 1 <= fan_in[0] <= 10**7:
+            self.ignore(fan_in[1], "a fan-in is a whole number of inputs")
+            return
+        fan_out = _value_after(r"fan[_ -]?out", self.text) or \
+            (lambda m: (_num(m.group(1)), m.group(1)) if m else None)(
+                _find(r"\b\d{1,6}\s*(?:→|->|to)\s*(\d{1,6})\s+layer", self.text))
+        out = int(fan_out[0]) if fan_out and fan_out[0] and fan_out[0].is_integer() else None
+        if he:
+            self.add(init_std(int(fan_in[0]), None, "he"))
+        if xavier:
+            self.add(init_std(int(fan_in[0]), out, "xavier"))
+
     def batch_norm(self) -> None:
         """y = γ·x̂ + β for one normalized value, when γ and β are given."""
         if any(c.tool == "batch-norm" for c in self.found) or not self.has(r"batch[- ]?norm|\bbn\b|normali[sz]"):
@@ -689,8 +906,10 @@ class _Reader:
 
     def chain(self) -> None:
         num = r"(-?\d+(?:\.\d+)?|-?\.\d+)"
-        depth = _find(r"\b(\d[\d,]*)\s*[- ]?(?:(?:sigmoid|hidden|dense|fully[- ]connected)[- ])?(?:layers?|layered|deep)\b",
-                      self.text)
+        depth = _find(r"\b(\d[\d,]*)\s*[- ]?(?:(?:sigmoid|hidden|dense|fully[- ]connected)[- ])?(?:layers?|layered|deep)\b"
+                      r"|\b(\d[\d,]*)\s+(?:sigmoid|logistic)\s+(?:activations?|units|functions|nonlinearities)\b", self.text)
+        if depth:
+            depth = _Group1Of(depth)
         m = (_find(rf"\(?{num}\)?\s*(?:\^|\*\*)\s*\(?{num}\)?(?![\d.])", self.text)
              or _find(rf"\(?{num}\)?\s+(?:raised\s+)?to\s+the\s+(?:power\s+(?:of\s+)?)?{num}(?:st|nd|rd|th)?\b", self.text)
              or _find(rf"\(?{num}\)?\s+raised\s+to\s+{num}\b", self.text))
@@ -741,24 +960,45 @@ class _Reader:
         if not (wants_focal or wants_bce):
             return
         loss_word = r"(?:\bbce|cross[- ]?entropy|log[- ]?loss|focal(?: loss)?|\bfl)"
-        m = (_find(rf"\bp(?:_?t)?\b\s*(?:=|of|is|:|at)?\s*({NUM})", self.text)
-             or _find(rf"(?:probability|\bprob\b|predicts?|predicted|prediction|confidence|outputs?|scores?)\s*"
-                      rf"(?:of|=|is|:)?\s*({NUM})", self.text)
-             or _find(rf"{loss_word}\s+(?:loss\s+)?(?:value\s+)?(?:of|at|for|when|with)\s+({NUM})", self.text))
-        if not m:
+        patterns = (
+            rf"\bp(?:_?t)?\b\s*(?:=|of|is|:|at)?\s*({NUM})",
+            rf"(?:probability|\bprob\b|predicts?|predicted|prediction|confidence|outputs?|scores?)\s*(?:of|=|is|:)?\s*({NUM})",
+            rf"probability\s+(?:of|for|to|on)\s+the\s+(?:true|correct|right|positive|target)\s+class\s+(?:is|=|of|was)?\s*"
+            rf"(?:only\s+|just\s+|about\s+)?({NUM})",
+            rf"{loss_word}\s+(?:loss\s+)?(?:value\s+)?(?:of|at|for|when|with)\s+({NUM})",
+        )
+        # every probability the question gives ("for p_t = 0.9 and for p_t = 0.5"), in order
+        found: dict[int, tuple[str, bool]] = {}
+        for pattern in patterns:
+            for m in re.finditer(pattern, self.text, _FLAGS):
+                is_p_t = re.search(r"p_?t|true class|correct class|right class|target class", m.group(0), _FLAGS) is not None
+                found.setdefault(m.start(1), (m.group(1), is_p_t))
+                pos = m.end(1)
+                for raw in _more_values(self.text, pos, limit=2):
+                    at = self.text.index(raw, pos)
+                    found.setdefault(at, (raw, is_p_t))
+                    pos = at + len(raw)
+        if not found:
             return
-        p = _num(m.group(1))
-        if any(c.tool == "prior-bias" and c.inputs["prior"] == p for c in self.found):
-            return  # the prior of a bias initialization, not a prediction
-        if p is not None and 1 < p <= 100 and "%" in self.text[m.end(1): m.end(1) + 2]:
-            p /= 100
-        if p is None or not 0 < p < 1:
-            self.ignore(m.group(1), "a probability must be strictly between 0 and 1")
+        values: list[tuple[float, bool]] = []
+        for at in sorted(found):
+            raw, is_p_t = found[at]
+            p = _num(raw)
+            if any(c.tool == "prior-bias" and c.inputs["prior"] == p for c in self.found):
+                continue  # the prior of a bias initialization, not a prediction
+            if p is not None and 1 < p <= 100 and "%" in self.text[at + len(raw): at + len(raw) + 2]:
+                p /= 100
+            if p is None or not 0 < p < 1:
+                self.ignore(raw, "a probability must be strictly between 0 and 1")
+                continue
+            if all(p != v for v, _ in values):
+                values.append((p, is_p_t))
+        if not values:
             return
         negative = self.has(r"\b(?:y|label|true label|true class|target|class|ground truth)\s*(?:=|is|of|:)?\s*0\b(?![.,]\d)"
                             r"|\bfor an? negative\b|\b(?:a|the) negative (?:example|sample|anchor|class|label)\b"
                             r"|\b(?:true|actual) (?:label|class) is negative")
-        is_p_t = re.search(r"p_?t", m.group(0), _FLAGS) is not None
+        positive = self.has(r"\b(?:y|label|true label|target|class|ground truth)\s*(?:=|is|of|:)?\s*1\b(?![.,]\d)")
         if wants_focal:
             g = _value_after(r"gamma|γ", self.text)
             a = _value_after(r"alpha|α", self.text)
@@ -770,9 +1010,13 @@ class _Reader:
             if a is not None and (alpha is None or not 0 < alpha <= 1):
                 self.ignore(a[1], "α must be in (0, 1]")
                 alpha = None
-            self.add(focal_negative(p, gamma, alpha) if negative and not is_p_t else focal(p, gamma, alpha))
+            for p, is_p_t in values:
+                self.add(focal_negative(p, gamma, alpha) if negative and not is_p_t else focal(p, gamma, alpha))
         else:
-            self.add(cross_entropy(p, 0 if negative else 1))
+            labels = (1, 0) if negative and positive else (0,) if negative else (1,)
+            for p, _ in values:
+                for y in labels:  # "for true label 1 …, then for true label 0 with the same 0.9"
+                    self.add(cross_entropy(p, y))
 
     def confusion(self) -> None:
         m = _MATRIX.search(self.text)
@@ -843,22 +1087,30 @@ class _Reader:
 
     def factor(self) -> None:
         m = _find(rf"(?:multipl\w*|scal\w*|shrink\w*|grow\w*)\s+(?:the\s+)?(?:grad\w*|signal|it)?\s*by\s+(?:a factor of\s+)?({NUM})"
-                  rf"|factor of\s+({NUM})", self.text)
-        n = _find(r"\b(\d[\d,]*)\s*(layers?|time[- ]?steps?|steps?)\b", self.text)
+                  rf"|factor\s+(?:of|is|=|equals?)\s+({NUM})|({NUM})\s*(?:per|each|every|a)\s+layer\b", self.text)
+        n = _find(r"\b(\d[\d,]*)\s*-?\s*(layers?|time[- ]?steps?|steps?)\b", self.text)
         if m and n:
-            factor = _num(m.group(1) or m.group(2))
+            first = next(g for g in m.groups() if g)
             steps = int(n.group(1).replace(",", ""))
             unit = "time steps" if "time" in n.group(2).lower() else "layers" if "layer" in n.group(2).lower() else "steps"
-            if factor is None or factor <= 0 or steps < 1 or steps > MAX_LAYERS \
-                    or steps * abs(math.log10(factor)) > 300:
-                self.ignore(m.group(0), "outside what I compute")
-            else:
-                self.add(factor_chain(factor, steps, unit))
+            for raw in [first] + _more_values(self.text, m.end(), limit=2):  # "1.5, and when it is 0.5"
+                factor = _num(raw)
+                if factor is None or factor <= 0 or steps < 1 or steps > MAX_LAYERS \
+                        or steps * abs(math.log10(factor)) > 300:
+                    self.ignore(raw, "outside what I compute")
+                else:
+                    self.add(factor_chain(factor, steps, unit))
 
     def robust(self) -> None:
         med = _value_after(r"median", self.text)
         iqr = _value_after(r"iqr|interquartile range", self.text)
-        value = _find(rf"(?:value|x\s*=|scale|of)\s*({NUM})", self.text)
+        if iqr is None:  # "first quartile 40 and third quartile 70"
+            q1 = _value_after(r"first quartile|lower quartile|\bq1\b|25th percentile", self.text)
+            q3 = _value_after(r"third quartile|upper quartile|\bq3\b|75th percentile", self.text)
+            if q1 and q3 and q1[0] is not None and q3[0] is not None:
+                iqr = (q3[0] - q1[0], f"{q3[1]} − {q1[1]}")
+        value = (_find(rf"(?:value|x\s*=|scale)\s*(?:of\s*)?({NUM})", self.text)
+                 or _find(rf"\bof\s*({NUM})\s*(?:become|map|scale|turn)", self.text))
         if med and iqr and value and med[0] is not None and iqr[0] is not None:
             x = _num(value.group(1))
             if x is None or iqr[0] <= 0:
@@ -889,18 +1141,27 @@ class _Reader:
                 self.add(grayscale(r, g, b))
 
     def grid(self) -> None:
-        m = _find(r"\b(\d{1,3})\s+hyper-?param\w*\s+(?:with|of|each with|having)\s+(\d{1,4})\s+(?:values|options|choices|settings)",
-                  self.text)
+        folds_m = _find(r"\b(\d{1,2})[- ]?fold\b|\bk\s*=\s*(\d{1,2})\s*(?:fold|cv|cross)", self.text)
+        folds = int(next(g for g in folds_m.groups() if g)) if folds_m else None
+        folds = folds if folds and 2 <= folds <= 50 else None
+        m = _find(r"\b(\d{1,3})\s+hyper-?param\w*\s*(?:,|with|of|each with|having)\s*(\d{1,4})\s+"
+                  r"(?:values|options|choices|settings|candidates)", self.text)
         if m:
             n, k = int(m.group(1)), int(m.group(2))
             if n < 1 or n > 20 or k < 1:
                 self.ignore(m.group(0), "at most 20 hyperparameters")
             else:
-                self.add(grid_size([k] * n))
+                self.add(grid_size([k] * n, folds))
             return
         m = _find(r"grid\D{0,30}?\b(\d{1,4}(?:\s*[x×*]\s*\d{1,4}){1,9})\b", self.text)
         if m:
-            self.add(grid_size([int(v) for v in re.split(r"\s*[x×*]\s*", m.group(1))]))
+            self.add(grid_size([int(v) for v in re.split(r"\s*[x×*]\s*", m.group(1))], folds))
+            return
+        # "5 learning rates × 4 depths × 3 regularization strengths"
+        m = _find(r"\b(\d{1,4})\s+[a-z][\w-]*(?:\s+[a-z][\w-]*)?\s*[x×*]\s*(\d{1,4})\s+[a-z][\w-]*(?:\s+[a-z][\w-]*)?"
+                  r"(?:\s*[x×*]\s*(\d{1,4})\s+[a-z][\w-]*)?(?:\s*[x×*]\s*(\d{1,4})\s+[a-z][\w-]*)?", self.text)
+        if m and self.has(r"grid|hyper|search|configurations|combinations|runs|fits|trials"):
+            self.add(grid_size([int(g) for g in m.groups() if g], folds))
 
     def masking(self) -> None:
         rate = _find(r"\b(\d{1,2}(?:\.\d+)?)\s*%", self.text)
@@ -927,14 +1188,44 @@ class _Reader:
                 self.add(conv_output(w, k, st, p))
 
     def word_problem(self) -> None:
-        flagged = _find(r"(?:flags?|flagged|predicts?|predicted|marks?|marked|detects?|detected|catches|caught|labels?)\s+(\d[\d,]*)", self.text)
-        correct = _find(r"(\d[\d,]*)\s+(?:of (?:them|those)\s+)?(?:are|were|is)\s+(?:actually|truly|really|correct|right|real)", self.text)
-        actual = _find(r"(\d[\d,]*)\s+(?:are|were|is)\s+(?:fraud\w*|positive|spam|sick|malignant|defective|cancer\w*)", self.text) \
-            or _find(r"(\d[\d,]*)\s+(?:actual|real|true)\s+(?:positives|frauds?|cases|spam)", self.text)
-        if flagged and correct and actual:
-            k, j, m = (int(x.group(1).replace(",", "")) for x in (flagged, correct, actual))
-            if j <= k and j <= m:
-                self.add(precision_recall_f1(j, k - j, m - j))
+        """Counts told as a story: "1,000 transactions, 50 are truly fraudulent; the model flags 60, 30
+        of which are real fraud" gives TP = 30, FP = 30, FN = 20 and, with the total, TN = 920."""
+        if any(c.tool == "precision-recall" for c in self.found):
+            return
+        count = r"(\d{1,3}(?:,\d{3})+|\d+)(?![.\d])"
+        adverb = r"(?:actually\s+|truly\s+|really\s+|in fact\s+)?"
+        positive = r"(?:fraud\w*|positives?|spam|sick|malignant|defective|cancer\w*|ill|infected|relevant|correct|right|real|true)"
+        flagged = _find(rf"(?:flags?|flagged|predicts?|predicted|marks?|marked|detects?|detected|catches|caught|labels?|"
+                        rf"alerts? on|raises? alerts? (?:on|for))\s+{count}", self.text)
+        if not flagged:
+            return
+        rest = self.text[flagged.end():]
+        correct = (_find(rf"{count}\s+of\s+(?:them|those|these|which|the flagged(?:\s+\w+)?)\s+{adverb}(?:are|were|is)\s+"
+                         rf"{adverb}(?:\w+\s+)?{positive}", rest)
+                   or _find(rf"(?:,|and|;)\s*{count}\s+{adverb}(?:are|were|is)\s+{adverb}{positive}", rest)
+                   or _find(rf"{count}\s+of\s+(?:them|those|these|which)\s+{adverb}(?:are|were|is)\s+{adverb}{positive}",
+                            self.text))
+        if not correct:
+            return
+        before = self.text[:flagged.start()] + " " * (flagged.end() - flagged.start()) + \
+            rest[:correct.start()] + " " * (correct.end() - correct.start()) + rest[correct.end():]
+        actual = (_find(rf"{count}\s+(?:\w+\s+)?{adverb}(?:are|were|is)\s+{adverb}{positive}", before)
+                  or _find(rf"{count}\s+(?:actual|real|true)\s+(?:positives|frauds?|cases|spam|\w+)", before)
+                  or _find(rf"there\s+(?:are|were|is)\s+{count}\s+(?:\w+\s+){{0,3}}?(?:in total|total|overall|altogether)",
+                           before)
+                  or _find(rf"{count}\s+(?:\w+\s+){{0,2}}?(?:in total|altogether)", before))
+        if not actual:
+            return
+        k, j, m = (int(x.group(1).replace(",", "")) for x in (flagged, correct, actual))
+        if not (j <= k and j <= m):
+            return
+        # the total is the largest count of the things themselves ("1,000 transactions"), if any
+        totals = [int(t.replace(",", "")) for t in re.findall(
+            rf"{count}\s+(?:transactions|emails|patients|samples|examples|cases|images|items|people|records|tests|"
+            rf"predictions|documents|applicants|customers|users|messages|scans|x-rays|products|parts)\b", self.text, _FLAGS)]
+        n = max(totals) if totals and max(totals) > max(k, m) else None
+        tn = n - k - (m - j) if n is not None and n >= k + m - j else None
+        self.add(precision_recall_f1(j, k - j, m - j, tn))
 
     def scaling(self) -> None:
         mean = _value_match(r"\bmean|\baverage|\bavg|μ|\bmu\b", self.text)
@@ -968,6 +1259,9 @@ class _Reader:
                 self.ignore(value.group(1), "not a usable number")
             elif s <= 0:
                 self.ignore(spread.group(1), "a standard deviation must be positive" if std else "a variance must be positive")
+            elif 1 < x <= 255 and 0 <= m <= 1 and 0 < s <= 1 and \
+                    self.has(r"8-?bit|pixel|totensor|to_tensor|/\s*255|uint8|imagenet|rgb|red|green|blue|channel"):
+                self.add(standardize_pixel(x, m, s))  # ImageNet statistics are on the [0, 1] scale
             else:
                 self.add(standardize(x, m, s))
         elif lo and hi and value and self.has(r"min[- ]?max|normali[sz]|scal"):
@@ -990,6 +1284,8 @@ def compute_from_question(question: str, topic: str | None = None) -> WorkedNumb
     reader.pr_values()
     reader.lists()
     reader.batch_norm()
+    reader.running()
+    reader.init()
     reader.prior()
     reader.losses()
     reader.logistic()
