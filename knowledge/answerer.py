@@ -60,6 +60,17 @@ CALCULATOR_TOPIC = "calculator"
 # Computations that are plain arithmetic, not one of the curriculum's formulas: "what is 2^10" is
 # not a question about our subjects just because it can be computed.
 GENERIC_TOOLS = frozenset({"power"})
+# The article each calculator formula belongs to: a question the calculator computed is about that
+# subject even when its wording retrieves another ("z score of 85 …" finds the Wald z statistic).
+TOOL_TOPICS = {
+    "odds-ratio": "logistic-regression", "log-odds-to-probability": "logistic-regression",
+    "logistic-model": "logistic-regression", "standardize": "feature-scaling", "min-max": "feature-scaling",
+    "robust-scale": "feature-scaling", "chain-product": "vanishing-gradient", "focal-loss": "focal-loss",
+    "prior-bias": "focal-loss", "precision-recall": "precision-recall", "precision-recall-verdict": "precision-recall",
+    "f1": "precision-recall", "relu": "relu", "leaky-relu": "relu", "batch-norm": "batch-normalization",
+    "bn-running-update": "batch-normalization", "grid-size": "hyperparameter-tuning", "grayscale": "image-processing",
+    "conv-output": "image-processing", "bert-masking": "word2vec-vs-bert",
+}
 LEVELS = ("beginner", "standard", "deep")
 _BEGINNER_HINT = re.compile(
     r"\b(eli5|explain (?:it |this )?like i'?m (?:5|five|new|a beginner)|like i'?m (?:5|five)|i'?m new|"
@@ -378,9 +389,24 @@ class ExtractiveAnswerer:
         if abstain:
             return Answer(question, abstain_text(self.kb, result), True, [], result.hits, result.best_dense,
                           source="abstained", level=level, on_topic_probability=probability)
+        result, match = self._routed(question, query, result, match, worked, guild_id)
         if self.usable_authored(match, result):
             return self._authored(question, result, match, level, worked, probability)
         return self._composed(question, result, level, worked, probability)
+
+    def _routed(self, question: str, query: str, result: SearchResult, match: AuthoredMatch | None,
+                worked: WorkedNumbers, guild_id: int | None) -> tuple[SearchResult, AuthoredMatch | None]:
+        """The evidence for a question the calculator computed, from the formula's own article when
+        neither the retrieved passages nor the written answer are from it: searched again with the
+        article's title (used only if that search then leads with the article)."""
+        homes = [TOOL_TOPICS[c.tool] for c in worked.computations if TOOL_TOPICS.get(c.tool) in self.kb.by_slug]
+        if not homes or query != question or not result.hits or result.hits[0].chunk.topic in homes or \
+                (self.usable_authored(match, result) and match.answer.topic in homes):
+            return result, match
+        rerouted = self.kb.search(f"{query} ({self.kb.by_slug[homes[0]].title})", k=5, guild_id=guild_id)
+        if not rerouted.hits or rerouted.hits[0].chunk.topic not in homes:
+            return result, match
+        return rerouted, self.authored_match(rerouted)
 
     def _with_computed(self, question: str, parts: list[tuple[str, Chunk]],
                        worked: WorkedNumbers) -> list[tuple[str, Chunk]]:

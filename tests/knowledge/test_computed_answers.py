@@ -376,3 +376,173 @@ def test_an_absurd_number_gets_the_concept_and_a_note(answerer):
     answer = answerer.answer("what is the focal loss at p = 1.5 with gamma 2")
     assert not answer.abstained and not answer.computed.computations
     assert "I ignored 1.5" in answer.text and re.search(r"focal loss", answer.text, re.I)
+
+
+# -- more phrasings: several values, stories, named units ------------------------------------------
+
+def test_several_sigmoid_points_are_computed_element_by_element():
+    comp = only("Evaluate the derivative of the logistic sigmoid at x = 0 and at x = 3.", "sigmoid")
+    t = t64([0.0, 3.0]).requires_grad_()
+    torch.sigmoid(t).sum().backward()
+    assert [comp.result["derivative_1"], comp.result["derivative_2"]] == pytest.approx(t.grad.numpy())
+
+
+def test_two_per_layer_factors_give_two_products():
+    worked = compute_from_question("every layer of a 30-layer network multiplies the gradient by a constant factor. "
+                                   "Compute the overall factor when the per-layer factor is 1.5, and when it is 0.5.")
+    assert [c.result["product"] for c in worked.computations] == pytest.approx([np.prod(np.full(30, 1.5)),
+                                                                                 np.prod(np.full(30, 0.5))])
+
+
+def test_sigmoid_activations_counted_as_a_chain():
+    comp = only("a feed-forward net stacks 10 sigmoid activations; bound the gradient shrinkage", "chain-product")
+    assert comp.result["product"] == pytest.approx(np.power(0.25, 10))
+
+
+@pytest.mark.parametrize("question, beta, units", [
+    ("the coefficient on 'current smoker' (0/1) is 0.7. What's the odds ratio?", 0.7, 1),
+    ("the coefficient on income (measured per $10k) is −0.3. If income rises by $20k, by what factor do the odds "
+     "change?", -0.3, 2),
+])
+def test_coefficients_named_with_their_feature_and_unit(question, beta, units):
+    comp = only(question, "odds-ratio")
+    assert comp.result["odds_ratio"] == pytest.approx(math.exp(beta * units))
+
+
+def test_an_odds_ratio_gives_its_coefficient_and_its_percent():
+    comp = only("odds ratio for smoking is 2.5 in my logistic model, how do i explain it", "odds-ratio")
+    assert comp.result["coefficient"] == pytest.approx(torch.log(t64(2.5)).item())
+    assert "150% higher odds" in comp.sentence and "not 2.5 times the probability" in comp.sentence
+
+
+@pytest.mark.parametrize("question, b0", [("my logistic model intercept is −2. what probability when all features are 0?", -2.0),
+                                          ("what does the intercept in logistic regression represent? mine is -2.1", -2.1)])
+def test_an_intercept_is_the_baseline_probability(question, b0):
+    comp = only(question, "log-odds-to-probability")
+    assert comp.result["probability"] == pytest.approx(torch.sigmoid(t64(b0)).item())
+
+
+def test_a_fitted_one_feature_model_is_evaluated():
+    comp = only("A fitted model is logit(p) = −3 + 0.8x. At what x is p = 0.5, and what's p at x = 5?", "logistic-model")
+    assert comp.result["x_at_p_half"] == pytest.approx(3.75)
+    assert torch.sigmoid(t64(-3 + 0.8 * comp.result["x_at_p_half"])).item() == pytest.approx(0.5)
+    assert comp.result["probability_1"] == pytest.approx(torch.sigmoid(t64(-3 + 0.8 * 5)).item())
+
+
+def test_log_loss_for_both_labels_at_one_probability():
+    worked = compute_from_question("Compute the log loss with true label 1 and predicted probability 0.9, then for true "
+                                   "label 0 with the same predicted 0.9")
+    losses = {c.inputs["y"]: c.result["loss"] for c in worked.computations}
+    for y in (0, 1):
+        assert losses[y] == pytest.approx(F.binary_cross_entropy(t64([0.9]), t64([float(y)])).item())
+
+
+@pytest.mark.parametrize("question, p_ts", [
+    ("With γ = 2, compute the focal modulating factor for p_t = 0.9 and for p_t = 0.5", [0.9, 0.5]),
+    ("same settings (γ = 2, α = 0.25) but the probability of the true class is only 0.1; compute CE and FL and compare with p_t = 0.9",
+     [0.1, 0.9]),
+])
+def test_several_focal_points(question, p_ts):
+    worked = compute_from_question(question)
+    assert [c.inputs["p_t"] for c in worked.computations] == p_ts
+    alpha = worked.computations[0].inputs.get("alpha")
+    for c, p in zip(worked.computations, p_ts):
+        assert c.result["focal_loss"] == pytest.approx(_focal_torch(p, 1, 2.0, alpha), rel=1e-9)
+        assert c.result["modulating_factor"] == pytest.approx((1 - p) ** 2)
+
+
+@pytest.mark.parametrize("question, tp, fp, fn, tn", [
+    ("Out of 1,000 transactions, 50 are truly fraudulent. The model flags 60 transactions, 30 of which are real fraud. "
+     "accuracy, precision and recall?", 30, 30, 20, 920),
+    ("A spam filter flags 200 emails; 190 of them really are spam. There were 250 spam emails in total.", 190, 10, 60, None),
+    ("1000 transactions, 10 are fraud. model flags 50 and 8 of them are actually fraud. precision and recall?", 8, 42, 2, 948),
+])
+def test_counts_told_as_a_story_match_sklearn(question, tp, fp, fn, tn):
+    comp = only(question, "precision-recall")
+    assert (comp.inputs["tp"], comp.inputs["fp"], comp.inputs["fn"], comp.inputs.get("tn")) == (tp, fp, fn, tn)
+    p, r, f = _sklearn(tp, fp, fn, tn or 0)
+    assert (comp.result["precision"], comp.result["recall"]) == pytest.approx((p, r))
+    if tn is not None:
+        assert comp.result["accuracy"] == pytest.approx((tp + tn) / (tp + fp + fn + tn))
+
+
+def test_an_8_bit_pixel_is_scaled_to_one_before_imagenet_normalization():
+    comp = only("A red-channel pixel has value 200 (8-bit). After ToTensor and ImageNet normalization (mean 0.485, "
+                "std 0.229 for red), what value does the network see?", "standardize")
+    x = torch.full((3, 1, 1), 200, dtype=torch.uint8).double() / 255  # what ToTensor does
+    assert comp.result["z"] == pytest.approx(((x[0] - 0.485) / 0.229).item())
+
+
+def test_robust_scaling_from_quartiles_matches_sklearn():
+    from sklearn.preprocessing import RobustScaler
+
+    comp = only("a feature has median 50, first quartile 40 and third quartile 70. What does a value of 95 become?",
+                "robust-scale")
+    data = np.array([[40.0], [40.0], [50.0], [70.0], [70.0]])  # median 50, q25 = 40, q75 = 70
+    assert comp.result["scaled"] == pytest.approx(RobustScaler().fit(data).transform([[95.0]])[0, 0])
+
+
+@pytest.mark.parametrize("question, configurations, fits", [
+    ("6 hyperparameters, 5 values each — how many runs for a full grid search? and with 5 fold cv on top?", 5 ** 6, 5 ** 7),
+    ("A grid over 5 learning rates × 4 depths × 3 regularization strengths, each scored with 5-fold cross-validation. "
+     "How many model fits?", 60, 300),
+])
+def test_grid_sizes_with_cross_validation(question, configurations, fits):
+    from sklearn.model_selection import ParameterGrid
+
+    comp = only(question, "grid-size")
+    grid = ParameterGrid({f"h{i}": list(range(comp.inputs[f"values_{i}"]))
+                          for i in range(1, 1 + sum(k.startswith("values_") for k in comp.inputs))})
+    assert comp.result["configurations"] == len(grid) == configurations
+    assert comp.result["fits"] == fits
+
+
+@pytest.mark.parametrize("question, xs, slope", [
+    ("what are relu(-3) and relu(2.5), and what are the gradients at those points", [-3, 2.5], None),
+    ("Write down the rectifier and its derivative, then evaluate both at x = −2, 0.5 and 3.", [-2, 0.5, 3], None),
+    ("Leaky ReLU with slope 0.01 on the negative side: give the output and the gradient at x = −5 and at x = 5.",
+     [-5, 5], 0.01),
+])
+def test_relu_at_named_points_matches_torch(question, xs, slope):
+    comp = compute_from_question(question).computations[0]
+    x = t64(xs).requires_grad_()
+    y = F.leaky_relu(x, slope) if slope else F.relu(x)
+    y.sum().backward()
+    assert [comp.result[f"y_{i + 1}"] for i in range(len(xs))] == pytest.approx(y.detach().numpy())
+    assert [comp.result[f"derivative_{i + 1}"] for i in range(len(xs))] == pytest.approx(x.grad.numpy())
+
+
+def test_values_written_out_are_batch_normalized_but_batch_sizes_are_not():
+    comp = only("one feature's values in a mini-batch are 2, 4, 6 and 8. Apply batch normalization with γ = 1, β = 0",
+                "batch-norm")
+    bn = torch.nn.BatchNorm1d(1, dtype=torch.float64).train()
+    y = bn(t64([[2.0], [4.0], [6.0], [8.0]])).detach().numpy().ravel()
+    assert [comp.result[f"y_{i}"] for i in range(1, 5)] == pytest.approx(y)
+    assert not compute_from_question("batch norm with batch size 32, 64 and 128").computations
+
+
+def test_a_running_statistic_update_matches_torch_batchnorm():
+    comp = only("with PyTorch's momentum=0.1, a channel's running mean is 2.0 and the current batch mean is 4.0. "
+                "What's the new running mean?", "bn-running-update")
+    bn = torch.nn.BatchNorm1d(1, momentum=0.1, dtype=torch.float64)
+    bn.running_mean.fill_(2.0)
+    bn.train()(t64([[3.0], [5.0]]))  # batch mean 4
+    assert comp.result["new_running"] == pytest.approx(bn.running_mean.item())
+
+
+@pytest.mark.parametrize("question, fan_in", [
+    ("A fully connected ReLU layer has 512 inputs. With He (Kaiming) normal initialization, what std?", 512),
+    ("he init std for a layer with fan_in = 512?", 512),
+])
+def test_he_init_std_matches_torch(question, fan_in):
+    comp = only(question, "init-std")
+    w = torch.empty(4000, fan_in, dtype=torch.float64)
+    torch.nn.init.kaiming_normal_(w, nonlinearity="relu")
+    assert comp.result["std"] == pytest.approx(math.sqrt(2 / fan_in))
+    assert w.std().item() == pytest.approx(comp.result["std"], rel=0.02)
+
+
+def test_a_computed_question_is_answered_from_the_formulas_article(answerer):
+    answer = answerer.answer("z score of 85 when mean is 70 and std is 10?")
+    assert answer.citations[0].chunk.topic == "feature-scaling"
+    assert "Wald" not in answer.text
