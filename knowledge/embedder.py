@@ -71,18 +71,35 @@ class Embedder:
         self._model: SentenceTransformer | None = None
         self._helper: BackgroundEncoder | None = None
         self.helper_threshold = IN_PROCESS_BACKGROUND_MAX  # texts; above it: the helper process
-        self._onnx: OnnxEncoder | None = None
-        try:
-            from knowledge.onnx_encoder import OnnxEncoder
-            from knowledge.onnx_export import ensure_exported
+        self._encoder_lock = threading.Lock()
+        self._encoder_ready = False
+        self._onnx_encoder: OnnxEncoder | None = None
+        self._special: re.Pattern[str] | None = None
 
-            self._onnx = OnnxEncoder(ensure_exported(self.model_dir), self.model_dir, self.threads)
-            specials = self._onnx.special_tokens
-        except Exception as err:  # no export (no torch to make it, no disk): the model itself
-            log.warning("ONNX embedding unavailable (%s); using sentence-transformers", err)
-            specials = tuple(self.model.tokenizer.all_special_tokens)
-        specials = sorted(set(specials), key=len, reverse=True)
-        self._special = re.compile("|".join(re.escape(t) for t in specials)) if specials else None
+    @property
+    def _onnx(self) -> "OnnxEncoder | None":
+        """The ONNX session, made on the first encode (a worker that only needs the token vectors
+        of the embeddings demo never makes one); None when the export cannot be made (no torch
+        to make it, no disk), and the SentenceTransformer encodes instead."""
+        with self._encoder_lock:
+            if not self._encoder_ready:
+                try:
+                    from knowledge.onnx_encoder import OnnxEncoder
+                    from knowledge.onnx_export import ensure_exported
+
+                    self._onnx_encoder = OnnxEncoder(ensure_exported(self.model_dir), self.model_dir, self.threads)
+                    specials = self._onnx_encoder.special_tokens
+                except Exception as err:
+                    log.warning("ONNX embedding unavailable (%s); using sentence-transformers", err)
+                    specials = tuple(self.model.tokenizer.all_special_tokens)
+                specials = sorted(set(specials), key=len, reverse=True)
+                self._special = re.compile("|".join(re.escape(t) for t in specials)) if specials else None
+                self._encoder_ready = True
+            return self._onnx_encoder
+
+    def warm_up(self) -> None:
+        """Make the encoder now (a first student's question should not wait for it)."""
+        _ = self._onnx
 
     @property
     def name(self) -> str:
@@ -114,6 +131,7 @@ class Embedder:
         """``text`` with the tokenizer's own markers spelled as words: "what is [SEP] for" would
         otherwise end the sequence at [SEP] (the model reads "what is"), and "[CLS]" mid-text
         would start a new one. Students and our articles write them as ordinary words."""
+        self.warm_up()  # the markers come from the encoder's tokenizer
         if self._special is None:
             return text
         return self._special.sub(lambda m: f" {m.group(0).strip('[]<>/')} ", text)
@@ -162,8 +180,9 @@ class Embedder:
 
     def _encode(self, texts: list[str], batch_size: int, show_progress: bool) -> np.ndarray:
         literal = [self.literal(t) for t in texts]
-        if self._onnx is not None:
-            return self._onnx.encode(literal, batch_size)
+        onnx = self._onnx
+        if onnx is not None:
+            return onnx.encode(literal, batch_size)
         return self.model.encode(literal, batch_size=batch_size, normalize_embeddings=True,
                                  convert_to_numpy=True, show_progress_bar=show_progress)
 

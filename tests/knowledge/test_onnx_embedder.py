@@ -93,3 +93,22 @@ def test_the_cache_set_in_settings_reaches_the_exporter_and_child_processes(tmp_
     child = subprocess.run([sys.executable, "-c", "import os; print(os.environ['TUTOR_MODEL_CACHE'])"],
                            capture_output=True, text=True, timeout=60)
     assert child.stdout.strip() == str(tmp_path / "models")
+
+
+def test_the_onnx_session_is_made_on_the_first_encode_only(embedder, monkeypatch):
+    """A worker that only needs the token vectors (the embeddings demo) never makes the session."""
+    made = []
+    real = onnx_export.ensure_exported
+
+    def counting(model_dir: Path) -> Path:
+        made.append(model_dir)
+        return real(model_dir)
+
+    monkeypatch.setattr(onnx_export, "ensure_exported", counting)
+    lazy = Embedder(embedder.model_dir)
+    _ = lazy.name, lazy.model_dir
+    assert made == []
+    vectors = lazy.encode(TEXTS[:2])
+    lazy.encode(TEXTS[2:])
+    assert made == [embedder.model_dir] and lazy.backend == "onnxruntime"
+    assert np.abs(vectors - embedder.encode(TEXTS[:2])).max() < 1e-5
