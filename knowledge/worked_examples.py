@@ -29,8 +29,11 @@ TRIVIAL = (0.0, 1.0)  # "mean 0 and standard deviation 1", "(1 − p)": concept,
 # "=" whose left side holds a number or a closed bracket ("(180 − 170) / 10 = 1", "ReLU([…]) = …").
 _COMPUTES = re.compile(r"≈|→|\bgives?\s+[-−]?\d|\bbecomes?\s+[-−]?\d|\[\s*[-−]?\d[^\]]*,[^\]]*\]", re.IGNORECASE)
 _EQUALS_NUMBER = re.compile(r"=\s*\(?\s*[-−]?\d")
-_EXAMPLE_OPENER = re.compile(r"^(?:for|with|if|suppose|say|take|e\.g\.|for example|example:?)\b[^.;:]*?=\s*[-−]?\d"
-                             r"|\b(?:for example|e\.g\.|for instance|suppose)\b[^.]*\d"
+# "For x = 180 …", "With p = 0.5 …": sets up a case, which is an example only if its numbers are
+# someone else's (the sentence may well be the concept: "With the usual bias of 0, every anchor
+# starts at p = 0.5, so …").
+_SETS_UP = re.compile(r"^(?:for|with|if|say|take)\b[^.;:]*?=\s*[-−]?\d", re.IGNORECASE)
+_EXAMPLE_OPENER = re.compile(r"\b(?:for example|e\.g\.|for instance|suppose)\b[^.]*\d"
                              r"|\b(?:in|from) (?:the|this|our) (?:worked )?example\b[^.]*\d"
                              r"|\b(?:take|consider)\b[^.]*\bexample\b[^.]*\d"
                              r"|^(?:now )?(?:take|consider|imagine|picture) an?\b[^.]*\d"
@@ -153,15 +156,18 @@ def foreign_example(sentence: str, allowed: tuple[float, ...], lists: frozenset[
     it sets a number (or writes a list) that is neither the student's nor the calculator's, gives a
     quantity the calculator computed another value ("recall = 0.80" where the student's recall is
     0.667), or at least half of its numbers are neither the student's nor the calculator's."""
-    if not computes(sentence):
+    strong = computes(sentence)
+    if not strong and not _SETS_UP.search(sentence):
         return False
     if any(values not in lists for values in _lists(sentence)):
         return True
-    for key, value in named:
+    for key, value in named if strong else ():
         if any(not _matches(v, d, (value,)) for v, d in _named_values(sentence, _RESULT_WORDS[key])):
             return True
     if any(not _matches(v, d, allowed) for v, d in set_numbers(sentence)):
         return True
+    if not strong:
+        return False
     # mostly someone else's numbers: "Precision = 40 / (40 + 60) = 0.40" when only TP = 40 is the student's
     numbers = set((v, d) for v, d in numbers_in(sentence) if v not in TRIVIAL)
     foreign = [n for n in numbers if not _matches(*n, allowed)]

@@ -546,3 +546,11 @@ def test_a_computed_question_is_answered_from_the_formulas_article(answerer):
     answer = answerer.answer("z score of 85 when mean is 70 and std is 10?")
     assert answer.citations[0].chunk.topic == "feature-scaling"
     assert "Wald" not in answer.text
+
+
+def test_a_concept_that_sets_up_a_case_is_kept(answerer):
+    """"With the usual bias of 0, every anchor starts at p = 0.5, so …" is why the init matters, not
+    another example: it stays when the student asks about another prior."""
+    answer = answerer.answer("what should the bias be initialised to for pi=0.02 in focal loss")
+    assert answer.text.startswith("For a prior π = 0.02")
+    assert "With the usual bias of 0" in answer.text and "−4.6" not in answer.text
