@@ -332,6 +332,34 @@ def f1_from_pr(precision: float, recall: float, use_case: str | None = None, ask
                        stated_as=(f"{metric} matters most",))
 
 
+def _beta_name(beta: float) -> str:
+    return f"F{fmt(beta)}"
+
+
+def fbeta_from_pr(precision: float, recall: float, beta: float) -> Computation:
+    """F-beta, the weighted harmonic mean that counts recall β times as much as precision:
+    (1 + β²)PR / (β²P + R)."""
+    b2 = beta * beta
+    num = (1 + b2) * precision * recall
+    den = b2 * precision + recall
+    value = num / den if den else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    name = _beta_name(beta)
+    favours = ("recall" if beta > 1 else "precision")
+    nearer = recall if beta > 1 else precision
+    emphasis = (f"β = {fmt(beta)} counts recall β = {fmt(beta)} times as much as precision (β² = {fmt(b2)} in the "
+                f"weighted harmonic mean), so missed positives cost more than false alarms"
+                if beta > 1 else
+                f"β = {fmt(beta)} counts recall only β = {fmt(beta)} times as much as precision (β² = {fmt(b2)}), "
+                f"so false alarms cost more than missed positives")
+    sentence = (f"With precision {fmt(precision)} and recall {fmt(recall)}, {name} = (1 + β²)PR / (β²P + R) = "
+                f"{fmt(1 + b2)} × {fmt(precision * recall)} / ({fmt(b2)} × {fmt(precision)} + {fmt(recall)}) = "
+                f"{fmt(num)} / {fmt(den)} ≈ {fmt(value)}: {emphasis}; it sits nearer the {favours} "
+                f"{fmt(nearer)} than F1 ≈ {fmt(f1)} does.")
+    return Computation("f-beta", {"precision": precision, "recall": recall, "beta": beta},
+                       {"f_beta": value, "f1": f1}, sentence)
+
+
 def precision_recall_f1(tp: int, fp: int, fn: int, tn: int | None = None) -> Computation:
     precision = tp / (tp + fp) if tp + fp else float("nan")
     recall = tp / (tp + fn) if tp + fn else float("nan")
@@ -1072,6 +1100,30 @@ class _Reader:
             asked = "good"
         self.add(f1_from_pr(values["precision"], values["recall"], self.text, asked))
 
+    def fbeta(self) -> None:
+        """F2, F0.5 or F-beta next to F1 when the question asks for one and gives (or counts) a
+        precision and a recall: "compute F1, then F2"."""
+        betas: list[float] = []
+        for m in re.finditer(r"\bf[_ -]?(\d+(?:\.\d+)?)(?:[- ]?(?:scores?|measures?))?\b(?![.,]\d|\s*%)", self.text, _FLAGS):
+            if m.group(1) not in ("1", "1.0"):
+                betas.append(float(m.group(1)))
+        if self.has(r"f[-_ ]?(?:beta|β)|\bfβ"):
+            b = _value_after(r"\bbeta|β", self.text)
+            if b and b[0] is not None:
+                betas.append(b[0])
+        source = next((c for c in self.found if c.tool in {"f1", "precision-recall-verdict"} or
+                       (c.tool == "precision-recall" and {"precision", "recall"} <= c.result.keys())), None)
+        if not betas or source is None:
+            return
+        p = source.inputs.get("precision", source.result.get("precision"))
+        r = source.inputs.get("recall", source.result.get("recall"))
+        for beta in dict.fromkeys(betas):
+            if not 0 < beta <= 10 or beta == 1:
+                if beta != 1:
+                    self.ignore(fmt(beta), "β must be between 0 and 10")
+                continue
+            self.add(fbeta_from_pr(p, r, beta))
+
     @staticmethod
     def _partial(counts: dict[str, int]) -> Computation:
         tp = counts["tp"]
@@ -1291,6 +1343,7 @@ def compute_from_question(question: str, topic: str | None = None) -> WorkedNumb
     reader.logistic()
     reader.activations()
     reader.word_problem()
+    reader.fbeta()
     reader.robust()
     reader.ranges()
     if not any(c.tool in {"robust-scale", "min-max"} for c in reader.found):

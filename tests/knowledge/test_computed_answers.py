@@ -554,3 +554,46 @@ def test_a_concept_that_sets_up_a_case_is_kept(answerer):
     answer = answerer.answer("what should the bias be initialised to for pi=0.02 in focal loss")
     assert answer.text.startswith("For a prior π = 0.02")
     assert "With the usual bias of 0" in answer.text and "−4.6" not in answer.text
+
+
+# -- F-beta next to F1 -----------------------------------------------------------------------------
+
+def _labels_with(precision, recall, tp=72):
+    """Label arrays whose precision and recall are the given ones (tp chosen so the counts are whole)."""
+    fp, fn = round(tp / precision) - tp, round(tp / recall) - tp
+    assert tp / (tp + fp) == pytest.approx(precision) and tp / (tp + fn) == pytest.approx(recall)
+    return [1] * tp + [0] * fp + [1] * fn, [1] * tp + [1] * fp + [0] * fn
+
+
+@pytest.mark.parametrize("question, precision, recall, beta", [
+    ("With precision 0.9 and recall 0.5, compute F1. Then compute F2 and say what β = 2 emphasizes.", 0.9, 0.5, 2.0),
+    ("precision 0.9 recall 0.5, what is F0.5?", 0.9, 0.5, 0.5),
+    ("F-beta with beta = 0.5 for precision 0.8 and recall 0.6", 0.8, 0.6, 0.5),
+    ("tp 45 fp 5 fn 45, f2 score?", 0.9, 0.5, 2.0),
+])
+def test_f_beta_next_to_f1_matches_sklearn(question, precision, recall, beta):
+    from sklearn.metrics import f1_score, fbeta_score
+
+    worked = compute_from_question(question)
+    (comp,) = [c for c in worked.computations if c.tool == "f-beta"]
+    y_true, y_pred = _labels_with(precision, recall)
+    assert comp.inputs["beta"] == beta
+    assert comp.result["f_beta"] == pytest.approx(fbeta_score(y_true, y_pred, beta=beta))
+    assert comp.result["f1"] == pytest.approx(f1_score(y_true, y_pred))
+    assert f"≈ {round(fbeta_score(y_true, y_pred, beta=beta), 3):g}" in comp.sentence
+    assert "(1 + β²)PR / (β²P + R)" in comp.sentence and "times as much as precision" in comp.sentence
+    assert worked.computations[0].tool != "f-beta"  # F1 (or the counts) first, then F-beta
+
+
+def test_f2_is_stated_with_f1_and_what_beta_2_emphasizes():
+    worked = compute_from_question("With precision 0.9 and recall 0.5, compute F1. Then compute F2 and say what "
+                                   "β = 2 emphasizes.")
+    f1, f2 = worked.computations
+    assert "≈ 0.643" in f1.sentence and "F2 = " in f2.sentence and "≈ 0.549" in f2.sentence
+    assert "counts recall β = 2 times as much as precision" in f2.sentence and "β² = 4" in f2.sentence
+
+
+@pytest.mark.parametrize("question", ["compute F1 for precision 0.9 recall 0.5", "the f1 score for precision 0.8 "
+                                      "recall 0.6", "what is the F2 score", "F2 is better for recall-heavy problems"])
+def test_no_f_beta_without_a_beta_or_without_precision_and_recall(question):
+    assert not any(c.tool == "f-beta" for c in compute_from_question(question).computations)
