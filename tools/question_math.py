@@ -406,9 +406,50 @@ def standardize_pixel(value: float, mean: float, std: float) -> Computation:
 
 def min_max(x: float, lo: float, hi: float) -> Computation:
     scaled = (x - lo) / (hi - lo)
-    sentence = (f"Min-max scaling x = {fmt(x)} with min {fmt(lo)} and max {fmt(hi)} gives "
-                f"(x − min) / (max − min) = {fmt(scaled)}.")
+    if lo <= x <= hi:
+        sentence = (f"Min-max scaling x = {fmt(x)} with min {fmt(lo)} and max {fmt(hi)} gives "
+                    f"(x − min) / (max − min) = {fmt(scaled)}.")
+    else:
+        sentence = (f"Min-max scaling x = {fmt(x)} with the training min {fmt(lo)} and max {fmt(hi)} gives "
+                    f"(x − min) / (max − min) = ({fmt(x)} − {fmt(lo)}) / ({fmt(hi)} − {fmt(lo)}) = {fmt(scaled)}: a value "
+                    f"outside the training range [{fmt(lo)}, {fmt(hi)}] maps outside [0, 1], which is expected, not a "
+                    f"bug — the scaler keeps the min and max it saw in fit, and MinMaxScaler(clip=True) clips such "
+                    f"outputs to the range if you need the bound.")
     return Computation("min-max", {"x": x, "min": lo, "max": hi}, {"scaled": scaled}, sentence)
+
+
+def min_max_values(values: list[float], x: float | None) -> Computation:
+    """Min-max scaling with the min and max of the feature's own values, for one value asked (and
+    the whole feature)."""
+    lo, hi = min(values), max(values)
+    scaled_all = [(v - lo) / (hi - lo) for v in values]
+    result: dict[str, float] = {"min": lo, "max": hi}
+    lead = f"Min-max scaling with the feature's values {fmt_list(values)} uses their min {fmt(lo)} and max {fmt(hi)}"
+    if x is None:
+        sentence = f"{lead}: (x − min) / (max − min) turns the feature into {fmt_list(scaled_all)}."
+        result |= _indexed("scaled", scaled_all)
+        return Computation("min-max", _indexed("x", values), result, sentence, stated_as=(fmt_list(scaled_all),))
+    scaled = (x - lo) / (hi - lo)
+    result["scaled"] = scaled
+    sentence = (f"{lead}: x = {fmt(x)} becomes (x − min) / (max − min) = ({fmt(x)} − {fmt(lo)}) / ({fmt(hi)} − {fmt(lo)}) "
+                f"= {fmt(scaled)}" + (f" (the whole feature becomes {fmt_list(scaled_all)})." if len(values) <= MAX_LIST
+                                      else "."))
+    return Computation("min-max", _indexed("x", values) | {"x": x}, result, sentence)
+
+
+def min_max_inverse(y: float, lo: float, hi: float, a: float = 0.0, b: float = 1.0) -> Computation:
+    """The raw value that min-max scaling (min ``lo``, max ``hi``, to [a, b]) maps to ``y``."""
+    x = lo + (y - a) * (hi - lo) / (b - a)
+    if (a, b) == (0.0, 1.0):
+        formula = (f"x = min + {fmt(y)} × (max − min) = {fmt(lo)} + {fmt(y)} × {fmt(hi - lo)} = {fmt(x)}")
+    else:
+        formula = (f"x = min + (y − a)(max − min) / (b − a) = {fmt(lo)} + ({fmt(y)} − {fmt(a)}) × {fmt(hi - lo)} / "
+                   f"{fmt(b - a)} = {fmt(x)}")
+    sentence = (f"Undoing min-max scaling with min {fmt(lo)} and max {fmt(hi)}"
+                + ("" if (a, b) == (0.0, 1.0) else f" to [{fmt(a)}, {fmt(b)}]")
+                + f", the raw value that maps to {fmt(y)} is {formula} (what MinMaxScaler.inverse_transform computes).")
+    inputs = {"scaled": y, "min": lo, "max": hi} | ({} if (a, b) == (0.0, 1.0) else {"a": a, "b": b})
+    return Computation("min-max", inputs, {"x": x}, sentence)
 
 
 def factor_chain(factor: float, steps: int, unit: str) -> Computation:
@@ -696,6 +737,41 @@ class _Substituted:
 
     def group(self, i: int) -> str:
         return self._exponent if i == 2 else self._match.group(i)
+
+
+_MIN_MAX = r"min[- ]?max"
+_MIN_OR_MAX_VALUE = r"\b(?:min|max)(?:imum)?\s*(?:of|=|:|is)?\s*[-−–]?\.?\d"
+_SCALED_VALUE = re.compile(
+    rf"(?:\b(?:value|input|reading)|\bx)\s*(?:of|=|:|is)?\s*({NUM})(?!\s*%)"
+    rf"|(?:scal\w*|transform\w*|normali[sz]\w*)\s+(?:of\s+|a value of\s+|x\s*=\s*|the value\s+)?({NUM})(?!\s*%)"
+    rf"|what(?:'s|’s|\s+is|\s+does|\s+do)\s+(?:a value of\s+)?({NUM})"
+    rf"|({NUM})\s+(?:after|becomes?|maps?|scales?|turns?|gets?|comes?|is\s+(?:scaled|transformed|mapped))\b", _FLAGS)
+_INVERSE = re.compile(
+    rf"(?:which|what)\s+(?:raw\s+|original\s+|unscaled\s+|input\s+)?(?:value|x|number|input)\s+"
+    rf"(?:would\s+|will\s+|does\s+|do\s+|should\s+|could\s+)?(?:maps?|scales?|transforms?|becomes?|gives?|"
+    rf"corresponds?|turns? into|ends? up)\s*(?:back\s+)?(?:to|into|as|at)?\s*(?:a\s+(?:scaled\s+)?value\s+of\s+)?({NUM})"
+    rf"|inverse[_ ]transform\w*\s*(?:of|on|for|\()?\s*(?:a scaled value of\s*|y\s*=\s*)?({NUM})"
+    rf"|(?:scaled|normali[sz]ed|transformed)\s+value\s+(?:of\s+)?({NUM})\s+(?:corresponds?|maps? back|comes? from|"
+    rf"in the original|back)"
+    rf"|(?:map|scale|convert|transform)\s+({NUM})\s+back", _FLAGS)
+_TARGET_RANGE = re.compile(rf"(?:target|feature|output)[_ ]range\s*(?:=|of|is|:)?\s*[\[(]\s*({NUM})\s*,\s*({NUM})\s*[\])]",
+                           _FLAGS)
+
+
+def _first_free(pattern: re.Pattern[str], text: str, used: list[tuple[int, int]]) -> re.Match[str] | None:
+    """The first match of ``pattern`` whose number is not one of the ``used`` spans; its number is
+    group 1 (of a match with alternatives, the first group that matched)."""
+    for m in pattern.finditer(text):
+        g = next(i for i in range(1, (m.lastindex or 0) + 1) if m.group(i) is not None)
+        if not any(_overlaps(m.span(g), u) for u in used):
+            return _Group1Of(m)  # type: ignore[return-value]
+    return None
+
+
+def _span_of(m: object) -> tuple[int, int]:
+    match = m._match if isinstance(m, _Group1Of) else m  # type: ignore[attr-defined]
+    g = next(i for i in range(1, (match.lastindex or 0) + 1) if match.group(i) is not None)
+    return match.span(g)
 
 
 class _Reader:
@@ -1182,6 +1258,55 @@ class _Reader:
                 self.ignore(source.group(0), "a range must go from a smaller to a larger number")
             else:
                 self.add(range_scale(x, lo, hi, a, b))
+        elif source and not target and self.has(_MIN_MAX) and not self.has(_MIN_OR_MAX_VALUE):
+            # "a MinMaxScaler fit on a feature that ranged from 0 to 100 … a value of 130"
+            lo, hi = _num(source.group(1)), _num(source.group(2))
+            inverse = _first_free(_INVERSE, self.text, [source.span(1), source.span(2)])
+            used = [source.span(1), source.span(2)] + ([_span_of(inverse)] if inverse else [])
+            value = _first_free(_SCALED_VALUE, self.text, used)
+            if lo is None or hi is None or hi <= lo:
+                self.ignore(source.group(0), "a range must go from a smaller to a larger number")
+                return
+            x = _num(value.group(1)) if value else None
+            if x is not None and abs(x) <= MAX_ABS_VALUE:
+                self.add(min_max(x, lo, hi))
+            self._inverse(inverse, lo, hi)
+
+    def _inverse(self, inverse: object, lo: float, hi: float) -> None:
+        """The raw value a scaled one comes from, when asked ("which raw value would map to 0.9?")."""
+        if inverse is None:
+            return
+        y = _num(inverse.group(1))  # type: ignore[attr-defined]
+        target = _TARGET_RANGE.search(self.text)
+        a, b = (_num(target.group(1)), _num(target.group(2))) if target else (0.0, 1.0)
+        if y is None or abs(y) > MAX_ABS_VALUE or a is None or b is None or b <= a:
+            return
+        self.add(min_max_inverse(y, lo, hi, a, b))
+
+    def minmax_values(self) -> None:
+        """Min-max scaling with the min and max of values the question lists ("ages are 20, 30, 40,
+        50, 60; what's 40 after min-max scaling")."""
+        if not self.has(_MIN_MAX) or self.has(_MIN_OR_MAX_VALUE):
+            return
+        m = _LIST.search(self.text)
+        raw = re.findall(_LIST_NUM, m.group(1)) if m else []
+        if len(raw) < 3:
+            m = _find(rf"(?<![\w.])({_LIST_NUM}(?:\s*,\s*{_LIST_NUM}){{1,}}(?:,?\s*(?:,|and|&)\s*{_LIST_NUM}))(?!\w|\.\d)",
+                      self.text)
+            raw = re.findall(_LIST_NUM, m.group(1)) if m else []
+        if len(raw) < 3 or m is None:
+            return
+        values = [v for v in (_num(r) for r in raw) if v is not None and abs(v) <= MAX_ABS_VALUE]
+        if len(values) < 3 or max(values) == min(values):
+            return
+        used = [m.span()]
+        inverse = _first_free(_INVERSE, self.text, used)
+        if inverse:
+            used.append(_span_of(inverse))
+        value = _first_free(_SCALED_VALUE, self.text, used)
+        x = _num(value.group(1)) if value else None
+        self.add(min_max_values(values[:MAX_LIST * 4], x if x is not None and abs(x) <= MAX_ABS_VALUE else None))
+        self._inverse(inverse, min(values), max(values))
 
     def gray(self) -> None:
         m = _find(rf"\(?\s*(\d{{1,3}})\s*,\s*(\d{{1,3}})\s*,\s*(\d{{1,3}})\s*\)?", self.text)
@@ -1316,12 +1441,29 @@ class _Reader:
                 self.add(standardize_pixel(x, m, s))  # ImageNet statistics are on the [0, 1] scale
             else:
                 self.add(standardize(x, m, s))
-        elif lo and hi and value and self.has(r"min[- ]?max|normali[sz]|scal"):
-            x, a, b = _num(value.group(1)), lo[0], hi[0]
-            if x is None or a is None or b is None or b <= a:
-                self.ignore(f"{lo[1]}–{hi[1]}", "max must be larger than min")
-            else:
-                self.add(min_max(x, a, b))
+        elif lo and hi and self.has(r"min[- ]?max|normali[sz]|scal"):
+            lo_m = _value_match(r"\bmin(?:imum)?", self.text)
+            hi_m = _value_match(r"\bmax(?:imum)?", self.text)
+            target = _TARGET_RANGE.search(self.text)
+            inverse = _first_free(_INVERSE, self.text, [lo_m.span(1), hi_m.span(1)])
+            used = [lo_m.span(1), hi_m.span(1)] + ([_span_of(inverse)] if inverse else []) + \
+                ([target.span(1), target.span(2)] if target else [])
+            if value is not None and any(_overlaps(value.span(1), u) for u in used):
+                value = None
+            value = _first_free(_SCALED_VALUE, self.text, used) or value
+            a, b = lo[0], hi[0]
+            if a is None or b is None or b <= a:
+                if value or inverse:
+                    self.ignore(f"{lo[1]}–{hi[1]}", "max must be larger than min")
+                return
+            x = _num(value.group(1)) if value else None
+            t = (_num(target.group(1)), _num(target.group(2))) if target else (0.0, 1.0)
+            if x is not None and abs(x) <= MAX_ABS_VALUE:
+                if t != (0.0, 1.0) and None not in t and t[0] < t[1]:
+                    self.add(range_scale(x, a, b, t[0], t[1]))
+                else:
+                    self.add(min_max(x, a, b))
+            self._inverse(inverse, a, b)
 
 
 def compute_from_question(question: str, topic: str | None = None) -> WorkedNumbers:
@@ -1345,6 +1487,7 @@ def compute_from_question(question: str, topic: str | None = None) -> WorkedNumb
     reader.word_problem()
     reader.fbeta()
     reader.robust()
+    reader.minmax_values()
     reader.ranges()
     if not any(c.tool in {"robust-scale", "min-max"} for c in reader.found):
         reader.scaling()

@@ -597,3 +597,91 @@ def test_f2_is_stated_with_f1_and_what_beta_2_emphasizes():
                                       "recall 0.6", "what is the F2 score", "F2 is better for recall-heavy problems"])
 def test_no_f_beta_without_a_beta_or_without_precision_and_recall(question):
     assert not any(c.tool == "f-beta" for c in compute_from_question(question).computations)
+
+
+# -- min-max scaling: from listed values, inverted, outside the training range -------------------------
+
+@pytest.mark.parametrize("question, values, x", [
+    ("ages in my feature are 20, 30, 40, 50, 60. what's 40 after min-max scaling", [20, 30, 40, 50, 60], 40),
+    ("min-max normalize [3, 7, 11]; what does 9 become", [3, 7, 11], 9),
+    ("min-max scale 20, 30, 40 and 50", [20, 30, 40, 50], None),
+])
+def test_min_max_from_listed_values_matches_sklearn(question, values, x):
+    from sklearn.preprocessing import MinMaxScaler
+
+    comp = only(question, "min-max")
+    scaler = MinMaxScaler().fit(np.array(values, dtype=float).reshape(-1, 1))
+    assert (comp.result["min"], comp.result["max"]) == (scaler.data_min_[0], scaler.data_max_[0])
+    if x is not None:
+        assert comp.result["scaled"] == pytest.approx(scaler.transform([[x]])[0, 0])
+    else:
+        scaled = [comp.result[f"scaled_{i + 1}"] for i in range(len(values))]
+        assert scaled == pytest.approx(scaler.transform(np.reshape(values, (-1, 1))).ravel())
+
+
+def test_min_max_of_40_among_ages_is_a_half():
+    comp = only("ages in my feature are 20, 30, 40, 50, 60. what's 40 after min-max scaling", "min-max")
+    assert "min 20 and max 60" in comp.sentence and "(40 − 20) / (60 − 20) = 0.5" in comp.sentence
+
+
+@pytest.mark.parametrize("question, lo, hi, x, y", [
+    ("Min-max scale a value of 30 when the feature's training min is 10 and max is 60 (target range [0, 1]). "
+     "Which raw value would map to 0.9?", 10, 60, 30, 0.9),
+    ("min-max scaler with min 10 max 60, which raw value maps to 0.9?", 10, 60, None, 0.9),
+    ("min-max scaled value of 0.25 corresponds to what original value if the min is 4 and the max is 8", 4, 8, None,
+     0.25),
+    ("with min-max scaling from 0 to 100, what original value gives 0.3", 0, 100, None, 0.3),
+])
+def test_inverse_min_max_matches_sklearn_inverse_transform(question, lo, hi, x, y):
+    from sklearn.preprocessing import MinMaxScaler
+
+    worked = compute_from_question(question)
+    scaler = MinMaxScaler().fit([[float(lo)], [float(hi)]])
+    inverse = [c for c in worked.computations if "x" in c.result]
+    assert len(inverse) == 1 and inverse[0].inputs["scaled"] == y
+    assert inverse[0].result["x"] == pytest.approx(scaler.inverse_transform([[y]])[0, 0])
+    forward = [c for c in worked.computations if "scaled" in c.result]
+    assert len(forward) == (x is not None)
+    if x is not None:
+        assert forward[0].result["scaled"] == pytest.approx(scaler.transform([[x]])[0, 0])
+        assert worked.computations[0] is forward[0]
+
+
+def test_inverse_min_max_for_the_example_states_55():
+    worked = compute_from_question("Min-max scale a value of 30 when the feature's training min is 10 and max is 60 "
+                                   "(target range [0, 1]). Which raw value would map to 0.9?")
+    assert [c.sentence.endswith("= 0.4.") for c in worked.computations] == [True, False]
+    assert "x = min + 0.9 × (max − min) = 10 + 0.9 × 50 = 55" in worked.computations[1].sentence
+
+
+@pytest.mark.parametrize("question, lo, hi, x", [
+    ("I fit a MinMaxScaler on training data where the feature ranged from 0 to 100. In production a value of 130 "
+     "comes in and gets transformed to something above 1. Is the scaler broken?", 0, 100, 130),
+    ("the min-max scaler was fit on values between 10 and 20; what does 25 map to", 10, 20, 25),
+    ("min max scaling: value 150, min 0, max 100", 0, 100, 150),
+])
+def test_a_value_outside_the_training_range_maps_outside_0_1_as_sklearn_does(question, lo, hi, x):
+    from sklearn.preprocessing import MinMaxScaler
+
+    comp = only(question, "min-max")
+    scaler = MinMaxScaler().fit([[float(lo)], [float(hi)]])
+    assert comp.result["scaled"] == pytest.approx(scaler.transform([[x]])[0, 0])
+    assert comp.result["scaled"] > 1
+    clipped = MinMaxScaler(clip=True).fit([[float(lo)], [float(hi)]]).transform([[x]])[0, 0]
+    assert clipped == 1.0 and "clip=True" in comp.sentence
+    assert "outside [0, 1]" in comp.sentence and "not a bug" in comp.sentence
+
+
+def test_a_value_inside_the_range_keeps_the_short_sentence():
+    comp = only("min-max scale x = 5 with min 0 and max 10", "min-max")
+    assert comp.sentence == "Min-max scaling x = 5 with min 0 and max 10 gives (x − min) / (max − min) = 0.5."
+
+
+@pytest.mark.parametrize("question", [
+    "what is min-max scaling?", "min-max scaling vs standardization for 3 features",
+    "is min-max scaling sensitive to outliers, e.g. one value of 1000?",
+    "a feature ranged from 0 to 100, should I standardize it?",
+    "my training set has 20, 30 and 40 samples per class",
+])
+def test_no_min_max_without_its_numbers(question):
+    assert not any(c.tool == "min-max" for c in compute_from_question(question).computations)
