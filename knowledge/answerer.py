@@ -67,8 +67,8 @@ TOOL_TOPICS = {
     "logistic-model": "logistic-regression", "standardize": "feature-scaling", "min-max": "feature-scaling",
     "robust-scale": "feature-scaling", "chain-product": "vanishing-gradient", "focal-loss": "focal-loss",
     "prior-bias": "focal-loss", "precision-recall": "precision-recall", "precision-recall-verdict": "precision-recall",
-    "f1": "precision-recall", "f-beta": "precision-recall", "relu": "relu", "leaky-relu": "relu",
-    "batch-norm": "batch-normalization",
+    "f1": "precision-recall", "f-beta": "precision-recall", "relu": "relu", "leaky-relu": "relu", "gelu": "relu",
+    "silu": "relu", "batch-norm": "batch-normalization",
     "bn-running-update": "batch-normalization", "grid-size": "hyperparameter-tuning", "grayscale": "image-processing",
     "conv-output": "image-processing", "bert-masking": "word2vec-vs-bert",
 }

@@ -187,6 +187,26 @@ def tanh_at(x: float) -> Computation:
     return Computation("tanh", {"x": x}, {"tanh": t, "derivative": d}, sentence)
 
 
+def gelu_at(x: float) -> Computation:
+    """GELU in its exact form (PyTorch's default): x·Φ(x) = 0.5·x·(1 + erf(x / √2))."""
+    phi = 0.5 * (1 + math.erf(x / math.sqrt(2)))
+    y = x * phi
+    sentence = (f"GELU({fmt(x)}) = x·Φ(x) = 0.5·x·(1 + erf(x / √2)) = {fmt(x)} × {fmt(phi)} ≈ {fmt(y)}, where "
+                f"Φ({fmt(x)}) ≈ {fmt(phi)} is the standard normal CDF (the exact erf form, PyTorch's default; the tanh "
+                f"approximation, approximate='tanh', is within 0.0005 of it).")
+    return Computation("gelu", {"x": x}, {"gelu": y, "phi": phi}, sentence)
+
+
+def silu_at(x: float) -> Computation:
+    """SiLU (Swish with β = 1): x·σ(x)."""
+    s = sigmoid(x)
+    y = x * s
+    sentence = (f"SiLU({fmt(x)}) = x·σ(x) = {fmt(x)} × σ({fmt(x)}) = {fmt(x)} × {fmt(s)} ≈ {fmt(y)} (SiLU is also "
+                f"called Swish: the input scaled by its own sigmoid, so small negative inputs give small negative "
+                f"outputs instead of ReLU's 0).")
+    return Computation("silu", {"x": x}, {"silu": y, "sigmoid": s}, sentence)
+
+
 def sigmoid_chain(layers: int) -> Computation:
     product = 0.25 ** layers
     sentence = (f"Through {layers} sigmoid layers the gradient is multiplied by at most 0.25 per layer "
@@ -870,7 +890,10 @@ class _Reader:
             return
         value = rf"({NUM})(?!\d|\.\d|\s*-?(?:layers?|epochs?|steps?|units?|neurons?|times|%)\b)"
         done = {c.inputs.get("log_odds") for c in self.found if c.tool == "log-odds-to-probability"}
-        for name, fn in (("sigmoid|logistic function|σ", sigmoid_at), ("tanh", tanh_at)):
+        for name, fn in (("sigmoid|logistic function|σ", sigmoid_at), ("tanh", tanh_at), ("gelu", gelu_at),
+                         (r"silu|swish", silu_at)):
+            if fn is sigmoid_at and self.has(r"silu|swish|gelu") and not self.has(r"sigmoid|logistic function"):
+                continue  # the σ in "SiLU(x) = x·σ(x)" is part of the SiLU
             unit = rf"(?:{name})(?:'|’|\s+derivative|\s+gradient|\s+slope)?(?:\s+(?:function|unit|activation|neuron))?"
             m = (_find(rf"{unit}\s*(?:of|at|for|\(|=)\s*(?:(?:x|z|input)\s*(?:=|is|of)?\s*)?{value}", self.text)
                  or _find(rf"{unit}(?:'|’)?(?:\s*\(\s*[xz]\s*\))?\s*(?:,\s*)?(?:when|where|if|at|for)\s+(?:its\s+|the\s+)?"

@@ -685,3 +685,33 @@ def test_a_value_inside_the_range_keeps_the_short_sentence():
 ])
 def test_no_min_max_without_its_numbers(question):
     assert not any(c.tool == "min-max" for c in compute_from_question(question).computations)
+
+
+# -- GELU and SiLU at a value ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("question, tool, xs", [
+    ("what is GELU(1)?", "gelu", [1.0]), ("gelu at x = 0.5 and x = -2", "gelu", [0.5, -2.0]),
+    ("SiLU at x = −1", "silu", [-1.0]), ("what does swish output for an input of 2", "silu", [2.0]),
+    ("silu(0)", "silu", [0.0]), ("SiLU(x) = x·σ(x), what is it at x = 2", "silu", [2.0]),
+])
+def test_gelu_and_silu_match_torch(question, tool, xs):
+    worked = compute_from_question(question)
+    assert [c.tool for c in worked.computations] == [tool] * len(xs)
+    fn = F.gelu if tool == "gelu" else F.silu
+    for comp, x in zip(worked.computations, xs):
+        assert comp.inputs["x"] == x
+        assert comp.result[tool] == pytest.approx(fn(t64(x)).item(), abs=1e-12)
+    assert ("0.5·x·(1 + erf(x / √2))" if tool == "gelu" else "x·σ(x)") in worked.computations[0].sentence
+
+
+def test_gelu_at_one_is_x_times_the_normal_cdf():
+    from scipy.stats import norm
+
+    comp = only("what is GELU(1)?", "gelu")
+    assert comp.result["phi"] == pytest.approx(norm.cdf(1.0)) and "≈ 0.841" in comp.sentence
+
+
+@pytest.mark.parametrize("question", ["what is GELU?", "gelu vs relu for 12 layers", "why do transformers use gelu",
+                                      "silu or swish in a 3 layer mlp?"])
+def test_no_gelu_or_silu_without_a_value(question):
+    assert not any(c.tool in {"gelu", "silu"} for c in compute_from_question(question).computations)
