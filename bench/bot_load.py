@@ -100,6 +100,7 @@ class StallProfiler:
         self.stall_s = stall_s
         self.beat = time.perf_counter()
         self.samples: collections.Counter[str] = collections.Counter()
+        self.others: collections.Counter[str] = collections.Counter()
         self.loop_thread = threading.get_ident()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="stall-profiler", daemon=True)
@@ -133,6 +134,13 @@ class StallProfiler:
                 continue
             stack = [f for f in traceback.extract_stack(frame) if not f.filename.startswith("<frozen")][-6:]
             self.samples[" <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(stack))] += 1
+            names = {t.ident: t.name for t in threading.enumerate()}
+            for ident, other in sys._current_frames().items():  # what the other threads were doing
+                if ident in (self.loop_thread, threading.get_ident()):
+                    continue
+                inner = [f for f in traceback.extract_stack(other) if not f.filename.startswith("<frozen")][-3:]
+                where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(inner))
+                self.others[f"{names.get(ident, '?').rstrip('0123456789_')}: {where}"] += 1
 
     def report(self, top: int = 15) -> None:
         total = sum(self.samples.values())
@@ -143,6 +151,9 @@ class StallProfiler:
                       f"total {sum(times) * 1000:.0f} ms")
         print(f"stall samples (1 per ms while the loop is > {self.stall_s * 1000:.0f} ms late): {total}")
         for stack, count in self.samples.most_common(top):
+            print(f"  {count:6d}  {stack}")
+        print("meanwhile in the bot's other threads (samples):")
+        for stack, count in self.others.most_common(top):
             print(f"  {count:6d}  {stack}")
 
 

@@ -138,7 +138,10 @@ class Services:
         (call it in a thread at start): the model, the index, the answer backend, the quiz bank."""
         from knowledge.quiz_bank import load_bank
 
-        _ = self.answerer
+        answerer = self.answerer
+        # the ONNX session is made on the first encode: make it (and run its first inference) here,
+        # not in the first student's /search, where building it would hold the GIL the loop needs
+        answerer.kb.embedder.encode_one("what is a vanishing gradient?")
         warm_backend = getattr(self.answer_backend, "warm_up", None)
         if warm_backend is not None:
             warm_backend()
