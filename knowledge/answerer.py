@@ -70,7 +70,7 @@ TOOL_TOPICS = {
     "f1": "precision-recall", "f-beta": "precision-recall", "relu": "relu", "leaky-relu": "relu", "gelu": "relu",
     "silu": "relu", "batch-norm": "batch-normalization",
     "bn-running-update": "batch-normalization", "grid-size": "hyperparameter-tuning", "grayscale": "image-processing",
-    "conv-output": "image-processing", "bert-masking": "word2vec-vs-bert",
+    "conv-output": "image-processing", "filter": "image-processing", "bert-masking": "word2vec-vs-bert",
 }
 LEVELS = ("beginner", "standard", "deep")
 _BEGINNER_HINT = re.compile(

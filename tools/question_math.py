@@ -537,6 +537,48 @@ def conv_output(size: int, kernel: int, stride: int, padding: int) -> Computatio
                        {"output": out}, sentence)
 
 
+def fmt_matrix(rows: list[list[float]]) -> str:
+    return "[" + ", ".join(fmt_list(r) for r in rows) + "]"
+
+
+def _term(w: float, v: float) -> str:
+    return f"{'(' + fmt(w) + ')' if w < 0 else fmt(w)}·{'(' + fmt(v) + ')' if v < 0 else fmt(v)}"
+
+
+def filter_at_centre(patch: list[list[float]], kernel: list[list[float]], divisor: float, label: str,
+                     box: bool = False) -> Computation:
+    """A k×k filter's output at the centre of an n×n patch, as cross-correlation (the kernel laid on
+    the patch unflipped, as deep-learning libraries and OpenCV's filter2D compute)."""
+    n, k = len(patch), len(kernel)
+    c, r = n // 2, k // 2
+    window = [row[c - r:c + r + 1] for row in patch[c - r:c + r + 1]]
+    pairs = [(kernel[i][j], window[i][j]) for i in range(k) for j in range(k)]
+    total = sum(w * v for w, v in pairs)
+    value = total / divisor
+    flipped = sum(kernel[k - 1 - i][k - 1 - j] * window[i][j] for i in range(k) for j in range(k)) / divisor
+    where = (f"At the centre of the {n}×{n} patch {fmt_matrix(patch)}"
+             + (f" (its central {k}×{k} window {fmt_matrix(window)})" if k < n else ""))
+    if box:
+        sentence = (f"{where}, the {label} outputs the mean of the {k * k} values: {fmt(total)} / {k * k} = {fmt(value)}.")
+        return Computation("filter", {"size": n, "kernel_size": k}, {"output": value, "sum": total}, sentence)
+    terms = [(w, v) for w, v in pairs if w != 0]
+    shown = " + ".join(_term(w, v) for w, v in terms) if 0 < len(terms) <= 9 else "Σ kernel × patch"
+    if divisor != 1:
+        products = f"(Σ kernel × patch) / {fmt(divisor)} = ({shown}) / {fmt(divisor)} = {fmt(total)} / {fmt(divisor)} = {fmt(value)}"
+    else:
+        products = f"Σ kernel × patch = {shown} = {fmt(value)}" if shown != "Σ kernel × patch" else \
+            f"Σ kernel × patch = {fmt(value)}"
+    convention = ("cross-correlation, the kernel laid on the patch unflipped, as deep-learning libraries (PyTorch's "
+                  "Conv2d) and OpenCV's filter2D compute")
+    if math.isclose(flipped, value, rel_tol=1e-12, abs_tol=1e-12):
+        convention += "; the kernel is symmetric under a 180° turn, so a flipped (textbook) convolution gives the same"
+    else:
+        convention += f"; a textbook convolution flips the kernel first and gives {fmt(flipped)} here"
+    sentence = f"{where}, the {label} gives {products} ({convention})."
+    return Computation("filter", {"size": n, "kernel_size": k}, {"output": value, "convolution": flipped}, sentence,
+                       stated_as=(f"= {fmt(value)}",))
+
+
 def fmt_list(values: list[float]) -> str:
     return "[" + ", ".join(fmt(v) for v in values) + "]"
 
@@ -794,6 +836,39 @@ def _span_of(m: object) -> tuple[int, int]:
     return match.span(g)
 
 
+_MATRIX_ANY = re.compile(r"\[\s*(\[[^\[\]]*\](?:\s*[,;]?\s*\[[^\[\]]*\])+)\s*\]")
+_ROW = re.compile(rf"\s*{_LIST_NUM}(?:\s*,\s*{_LIST_NUM}|\s+{_LIST_NUM})*\s*")
+MAX_FILTER_SIZE = 5
+# kernel, divisor, how a sentence names it
+_NAMED_KERNELS: dict[str, tuple[list[list[float]], float, str]] = {
+    "box": ([[1, 1, 1], [1, 1, 1], [1, 1, 1]], 9, "3×3 box (mean) filter"),
+    "gaussian": ([[1, 2, 1], [2, 4, 2], [1, 2, 1]], 16, "3×3 Gaussian kernel [[1, 2, 1], [2, 4, 2], [1, 2, 1]] / 16"),
+    "laplacian": ([[0, 1, 0], [1, -4, 1], [0, 1, 0]], 1, "Laplacian kernel [[0, 1, 0], [1, −4, 1], [0, 1, 0]]"),
+    "sharpen": ([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], 1, "sharpening kernel [[0, −1, 0], [−1, 5, −1], [0, −1, 0]]"),
+    "sobel-x": ([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], 1,
+                "Sobel x (horizontal-gradient) kernel [[−1, 0, 1], [−2, 0, 2], [−1, 0, 1]]"),
+    "sobel-y": ([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], 1,
+                "Sobel y (vertical-gradient) kernel [[−1, −2, −1], [0, 0, 0], [1, 2, 1]]"),
+}
+_KERNEL_WORDS = (("box", r"\bbox\b|\bmean filter|\baverag\w* (?:filter|kernel)|\bblur (?:filter|kernel)"),
+                 ("gaussian", r"gaussian"), ("laplacian", r"laplac\w*"), ("sharpen", r"sharpen\w*"),
+                 ("sobel", r"sobel"))
+
+
+def _matrices(text: str) -> list[tuple[re.Match[str], list[list[float]]]]:
+    """Square nested lists of numbers ([[1, 2, 3], [4, 5, 6], [7, 8, 9]]) in the question."""
+    out = []
+    for m in _MATRIX_ANY.finditer(text):
+        rows_raw = re.findall(r"\[([^\[\]]*)\]", m.group(1))
+        if not all(_ROW.fullmatch(r) for r in rows_raw):
+            continue
+        rows = [[_num(v) for v in re.findall(_LIST_NUM, r)] for r in rows_raw]
+        if any(v is None for row in rows for v in row) or any(len(row) != len(rows) for row in rows):
+            continue
+        out.append((m, rows))  # type: ignore[arg-type]
+    return out
+
+
 class _Reader:
     def __init__(self, question: str, topic: str | None) -> None:
         self.text = question
@@ -801,6 +876,7 @@ class _Reader:
         self.topic = topic
         self.found: list[Computation] = []
         self.ignored: list[str] = []
+        self.matrix_is_a_patch = False
 
     def has(self, pattern: str) -> bool:
         return _find(pattern, self.text) is not None
@@ -1144,6 +1220,76 @@ class _Reader:
             for p, _ in values:
                 for y in labels:  # "for true label 1 …, then for true label 0 with the same 0.9"
                     self.add(cross_entropy(p, y))
+
+    def filters(self) -> None:
+        """A 3×3 (up to 5×5) filter at the centre of a patch the question gives: a box (mean),
+        Gaussian, Laplacian, sharpening or Sobel kernel by name, or an explicit kernel matrix."""
+        if not self.has(r"filter|kernel|sobel|gaussian|laplac|sharpen|\bbox\b|blur|convol|correlat") or \
+                self.has(r"confusion"):
+            return
+        mats = _matrices(self.text)
+        if not mats:
+            return
+        self.matrix_is_a_patch = True  # not a confusion matrix
+        patch_at = next((i for i, (m, _) in enumerate(mats) if re.search(
+            r"(?:patch|image|input|region|neighbou?rhood|pixels?|window)\W*(?:\w+\W+){0,2}$",
+            self.text[max(0, m.start() - 40):m.start()], _FLAGS)), 0)
+        pm, patch = mats[patch_at]
+        n = len(patch)
+        if not (3 <= n <= MAX_FILTER_SIZE and n % 2 == 1):
+            self.ignore(pm.group(0), f"I compute filters on odd square patches from 3×3 to {MAX_FILTER_SIZE}×"
+                                     f"{MAX_FILTER_SIZE}")
+            return
+        if max(abs(v) for row in patch for v in row) > MAX_ABS_VALUE:
+            self.ignore(pm.group(0), "not usable numbers")
+            return
+        # (position, kernel, divisor, label, box) in the order the question names them
+        chosen: list[tuple[int, list[list[float]], float, str, bool]] = []
+        explicit = [(m, k) for i, (m, k) in enumerate(mats) if i != patch_at]
+        words_at = sorted((w.start(), w.end(), kind) for kind, words in _KERNEL_WORDS
+                          for w in re.finditer(words, self.text, _FLAGS))
+        # an explicit kernel is the one the kernel word right before it names ("Sobel kernel [[…]]")
+        names: dict[int, int] = {}
+        for j, (m, _) in enumerate(explicit):
+            before = [w for w in words_at if w[1] <= m.start() and m.start() - w[1] <= 60]
+            if before:
+                names[before[-1][0]] = j
+        labelled: set[int] = set()
+        for kind, words in _KERNEL_WORDS:
+            for w in re.finditer(words, self.text, _FLAGS):
+                near = names.get(w.start())
+                if kind == "sobel":
+                    x = self.has(r"sobel[\s_-]*x\b|\bg_?x\b|horizontal[- ](?:gradient|derivative|direction|change)|"
+                                 r"vertical[- ]edges?|x[- ](?:gradient|derivative|direction)")
+                    y = self.has(r"sobel[\s_-]*y\b|sobel[\s_-]*x\s*(?:and|&|,|/)\s*y\b|both sobel|\bg_?y\b|vertical[- ](?:gradient|derivative|direction|change)|"
+                                 r"horizontal[- ]edges?|y[- ](?:gradient|derivative|direction)")
+                    kinds = (["sobel-x"] if x or not y else []) + (["sobel-y"] if y else [])
+                else:
+                    kinds = [kind]
+                if near is not None and len(kinds) == 1:
+                    labelled.add(near)
+                    km, k = explicit[near]
+                    label = _NAMED_KERNELS[kinds[0]][2].split(" [[")[0]
+                    label = label if label.endswith(("kernel", "filter")) else label + " kernel"
+                    chosen.append((w.start(), k, 1.0, f"{label} {fmt_matrix(k)}", False))
+                else:
+                    for kk in kinds:
+                        k, d, label = _NAMED_KERNELS[kk]
+                        chosen.append((w.start(), k, d, label, kk == "box"))
+                break  # one use of each kind of kernel word
+        for j, (m, k) in enumerate(explicit):
+            if j not in labelled:
+                chosen.append((m.start(), k, 1.0, f"kernel {fmt_matrix(k)}", False))
+        seen: list[tuple[list[list[float]], float]] = []
+        for _, k, d, label, box in sorted(chosen, key=lambda c: c[0]):
+            size = len(k)
+            if (k, d) in seen:
+                continue
+            seen.append((k, d))
+            if not (size % 2 == 1 and size <= n) or max(abs(v) for row in k for v in row) > MAX_ABS_VALUE:
+                self.ignore(fmt_matrix(k), f"a kernel must be an odd square no larger than the {n}×{n} patch")
+                continue
+            self.add(filter_at_centre(patch, k, d, label, box))
 
     def confusion(self) -> None:
         m = _MATRIX.search(self.text)
@@ -1497,7 +1643,9 @@ def compute_from_question(question: str, topic: str | None = None) -> WorkedNumb
     if not re.search(r"\d", question):
         return WorkedNumbers()
     reader = _Reader(question, topic)
-    reader.confusion()
+    reader.filters()
+    if not reader.matrix_is_a_patch:
+        reader.confusion()
     reader.pr_values()
     reader.lists()
     reader.batch_norm()
@@ -1517,7 +1665,8 @@ def compute_from_question(question: str, topic: str | None = None) -> WorkedNumb
     reader.gray()
     reader.grid()
     reader.masking()
-    reader.conv()
+    if not any(c.tool == "filter" for c in reader.found):
+        reader.conv()
     reader.factor()
     if not any(c.tool in {"sigmoid", "tanh", "chain-product"} for c in reader.found):
         reader.chain()

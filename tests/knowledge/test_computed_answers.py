@@ -715,3 +715,72 @@ def test_gelu_at_one_is_x_times_the_normal_cdf():
                                       "silu or swish in a 3 layer mlp?"])
 def test_no_gelu_or_silu_without_a_value(question):
     assert not any(c.tool in {"gelu", "silu"} for c in compute_from_question(question).computations)
+
+
+# -- a 3×3 filter at the centre of a patch ---------------------------------------------------------
+
+_SOBEL_X = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
+_PATCH = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+
+
+def _correlate_centre(patch, kernel):
+    from scipy.ndimage import correlate
+
+    patch = np.array(patch, dtype=float)
+    c = len(patch) // 2
+    return correlate(patch, np.array(kernel, dtype=float), mode="constant")[c, c]
+
+
+@pytest.mark.parametrize("question, patch, kernels", [
+    ("Consider the 3×3 patch [[1,2,3],[4,5,6],[7,8,9]]. Compute the output at the centre for (a) a 3×3 box (mean) "
+     "filter and (b) the horizontal-gradient Sobel kernel [[−1,0,1],[−2,0,2],[−1,0,1]].", _PATCH,
+     [np.ones((3, 3)) / 9, _SOBEL_X]),
+    ("Apply a Gaussian blur to the patch [[10, 10, 10], [10, 50, 10], [10, 10, 10]], value at the centre?",
+     [[10, 10, 10], [10, 50, 10], [10, 10, 10]], [np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 16]),
+    ("laplacian and sharpen on [[1,2,3],[4,5,6],[7,8,9]]", _PATCH,
+     [[[0, 1, 0], [1, -4, 1], [0, 1, 0]], [[0, -1, 0], [-1, 5, -1], [0, -1, 0]]]),
+    ("Sobel x and y on patch [[1,2,3],[4,5,6],[7,8,9]]", _PATCH, [_SOBEL_X, np.transpose(_SOBEL_X)]),
+    ("sobel y on [[1, 2, 3], [4, 5, 6], [7, 8, 9]]", _PATCH, [np.transpose(_SOBEL_X)]),
+    ("apply the kernel [[0,1,0],[0,0,0],[0,0,0]] to the patch [[1,2,3],[4,5,6],[7,8,9]]", _PATCH,
+     [[[0, 1, 0], [0, 0, 0], [0, 0, 0]]]),
+    ("5x5 image [[1,2,3,4,5],[1,2,3,4,5],[1,2,3,4,5],[1,2,3,4,5],[1,2,3,4,5]] sobel at the centre",
+     [[1, 2, 3, 4, 5]] * 5, [_SOBEL_X]),
+])
+def test_a_filter_at_the_centre_of_a_patch_matches_scipy_correlate(question, patch, kernels):
+    from scipy.ndimage import convolve
+
+    worked = compute_from_question(question)
+    assert [c.tool for c in worked.computations] == ["filter"] * len(kernels)
+    for comp, kernel in zip(worked.computations, kernels):
+        assert comp.result["output"] == pytest.approx(_correlate_centre(patch, kernel))
+        if "convolution" in comp.result:
+            c = len(patch) // 2
+            flipped = convolve(np.array(patch, dtype=float), np.array(kernel, dtype=float), mode="constant")[c, c]
+            assert comp.result["convolution"] == pytest.approx(flipped)
+
+
+def test_the_box_and_sobel_example_states_5_and_8_and_the_convention():
+    box, sobel = compute_from_question(
+        "Consider the 3×3 patch [[1,2,3],[4,5,6],[7,8,9]]. Compute the output at the centre for (a) a 3×3 box (mean) "
+        "filter and (b) the horizontal-gradient Sobel kernel [[−1,0,1],[−2,0,2],[−1,0,1]].").computations
+    assert "45 / 9 = 5" in box.sentence
+    patch = torch.tensor(_PATCH, dtype=torch.float64).reshape(1, 1, 3, 3)
+    weight = torch.tensor(_SOBEL_X, dtype=torch.float64).reshape(1, 1, 3, 3)
+    assert F.conv2d(patch, weight).item() == sobel.result["output"] == 8  # PyTorch's conv is cross-correlation
+    assert "= 8 (cross-correlation" in sobel.sentence and "OpenCV's filter2D" in sobel.sentence
+
+
+@pytest.mark.parametrize("question", [
+    "what does a sobel filter do?", "box filter vs gaussian blur for 3x3 kernels",
+    "confusion matrix [[5,1,0],[1,6,2],[0,1,7]], which filter threshold?",
+    "my data is [[1,2,3],[4,5,6],[7,8,9]]",
+])
+def test_no_filter_without_a_patch_and_a_kernel(question):
+    assert not any(c.tool == "filter" for c in compute_from_question(question).computations)
+
+
+def test_a_patch_with_a_filter_word_is_not_a_confusion_matrix_but_a_2x2_matrix_still_is():
+    worked = compute_from_question("box filter on [[1,2],[3,4]]")
+    assert not worked.computations and "[[1,2],[3,4]]" in worked.note()
+    assert [c.tool for c in compute_from_question("precision and recall for confusion matrix [[50, 10], [5, 35]] "
+                                                  "and a gaussian noise filter").computations] == ["precision-recall"]
