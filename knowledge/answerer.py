@@ -71,6 +71,7 @@ TOOL_TOPICS = {
     "silu": "relu", "batch-norm": "batch-normalization",
     "bn-running-update": "batch-normalization", "grid-size": "hyperparameter-tuning", "grayscale": "image-processing",
     "conv-output": "image-processing", "filter": "image-processing", "bert-masking": "word2vec-vs-bert",
+    "vector-analogy": "word2vec-vs-bert",
 }
 LEVELS = ("beginner", "standard", "deep")
 _BEGINNER_HINT = re.compile(

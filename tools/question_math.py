@@ -579,6 +579,59 @@ def filter_at_centre(patch: list[list[float]], kernel: list[list[float]], diviso
                        stated_as=(f"= {fmt(value)}",))
 
 
+def fmt_vec(values: list[float]) -> str:
+    return "(" + ", ".join(fmt(v) for v in values) + ")"
+
+
+def _norm(v: list[float]) -> float:
+    return math.sqrt(sum(x * x for x in v))
+
+
+def vector_arithmetic(terms: list[tuple[str, str, list[float]]], target: tuple[str, list[float]] | None) -> Computation:
+    """``a − b + c`` over named vectors, and the cosine similarity of the result to a named vector.
+    ``terms``: (sign, name, vector), the first sign "+"."""
+    dims = len(terms[0][2])
+    result = [sum((-1 if sign == "-" else 1) * vec[i] for sign, _, vec in terms) for i in range(dims)]
+    expr = " ".join(("" if k == 0 else ("− " if sign == "-" else "+ ")) + name for k, (sign, name, _) in enumerate(terms))
+    values = " ".join(("" if k == 0 else ("− " if sign == "-" else "+ ")) + fmt_vec(vec)
+                      for k, (sign, _, vec) in enumerate(terms))
+    sentence = f"{expr} = {values} = {fmt_vec(result)}"
+    out: dict[str, float] = _indexed("result", result)
+    inputs: dict[str, float] = {}
+    for _, name, vec in terms:
+        inputs |= _indexed(name, vec)
+    if target is not None:
+        name, vec = target
+        inputs |= _indexed(name, vec)
+        dot = sum(a * b for a, b in zip(result, vec))
+        n1, n2 = _norm(result), _norm(vec)
+        products = (" + ".join(f"{_term(a, b)}" for a, b in zip(result, vec)) if dims <= 4 else "Σ aᵢbᵢ")
+        out |= {"dot": dot, "norm_result": n1, "norm_target": n2}
+        if n1 == 0 or n2 == 0:
+            sentence += (f"; its cosine similarity to {name} = {fmt_vec(vec)} is undefined, because a zero vector has "
+                         f"no direction")
+        else:
+            cos = dot / (n1 * n2)
+            out["cosine"] = cos
+            sentence += (f"; its cosine similarity to {name} = {fmt_vec(vec)} is a·b / (‖a‖ ‖b‖) = ({products}) / "
+                         f"(‖{fmt_vec(result)}‖ × ‖{fmt_vec(vec)}‖) = {fmt(dot)} / ({fmt(n1)} × {fmt(n2)}) ≈ {fmt(cos)}"
+                         + (" (1 would be exactly the same direction)" if cos < 0.9995 else
+                            " — the same direction, whatever the lengths"))
+    return Computation("vector-analogy", inputs, out, sentence + ".")
+
+
+def cosine_between(a: tuple[str, list[float]], b: tuple[str, list[float]]) -> Computation:
+    (na, va), (nb, vb) = a, b
+    dot = sum(x * y for x, y in zip(va, vb))
+    n1, n2 = _norm(va), _norm(vb)
+    cos = dot / (n1 * n2)
+    products = " + ".join(_term(x, y) for x, y in zip(va, vb)) if len(va) <= 4 else "Σ aᵢbᵢ"
+    sentence = (f"The cosine similarity of {na} = {fmt_vec(va)} and {nb} = {fmt_vec(vb)} is a·b / (‖a‖ ‖b‖) = "
+                f"({products}) / ({fmt(n1)} × {fmt(n2)}) = {fmt(dot)} / {fmt(n1 * n2)} ≈ {fmt(cos)}.")
+    return Computation("vector-analogy", _indexed(na, va) | _indexed(nb, vb),
+                       {"dot": dot, "norm_a": n1, "norm_b": n2, "cosine": cos}, sentence)
+
+
 def fmt_list(values: list[float]) -> str:
     return "[" + ", ".join(fmt(v) for v in values) + "]"
 
@@ -867,6 +920,10 @@ def _matrices(text: str) -> list[tuple[re.Match[str], list[list[float]]]]:
             continue
         out.append((m, rows))  # type: ignore[arg-type]
     return out
+
+
+MAX_VECTORS = 6
+_VECTOR = re.compile(rf"(?<![\w.])([A-Za-z][\w']{{0,30}})\s*=\s*[\(\[]\s*({_LIST_NUM}(?:\s*,\s*{_LIST_NUM}){{1,9}})\s*[\)\]]")
 
 
 class _Reader:
@@ -1291,6 +1348,51 @@ class _Reader:
                 continue
             self.add(filter_at_centre(patch, k, d, label, box))
 
+    def vectors(self) -> None:
+        """Vector arithmetic over named vectors ("king = (3, 4), man = (1, 1), woman = (1, 3): king −
+        man + woman"), and its cosine similarity to another named vector."""
+        named: dict[str, list[float]] = {}
+        for m in _VECTOR.finditer(self.text):
+            vec = [_num(v) for v in re.findall(_LIST_NUM, m.group(2))]
+            if any(v is None or abs(v) > MAX_ABS_VALUE for v in vec):
+                self.ignore(m.group(0), "not usable numbers")
+                continue
+            if m.group(1).lower() not in named:
+                named[m.group(1).lower()] = vec  # type: ignore[assignment]
+        if len(named) < 2:
+            return
+        if len(named) > MAX_VECTORS:
+            self.ignore(", ".join(list(named)[MAX_VECTORS:]), f"I use at most {MAX_VECTORS} named vectors")
+            named = dict(list(named.items())[:MAX_VECTORS])
+        alt = "|".join(re.escape(n) for n in sorted(named, key=len, reverse=True))
+        op = r"[-−–+]"
+        expr = _find(rf"(?<![\w'])({alt})((?:\s*{op}\s*(?:{alt})(?![\w']))+)(?!\s*=)", self.text)
+        cos_to = _find(rf"cos(?:ine)?(?:\s+similarity)?\s*(?:of\s+(?:it|that|the result)\s+)?(?:to|with|against|"
+                       rf"and)\s+(?:the\s+)?(?:vector\s+)?({alt})(?![\w'])", self.text)
+        inline = r"(?:\s*=\s*[\(\[][^\)\]]*[\)\]])?"  # "between cat = [1, 2, 3] and dog = [2, 3, 4]"
+        cos_between = _find(rf"cos(?:ine)?(?:\s+similarity)?\s*(?:between|of|\()\s*({alt}){inline}\s*(?:and|,)\s*"
+                            rf"({alt})(?![\w'])", self.text)
+        if expr:
+            terms = [("+", expr.group(1).lower(), named[expr.group(1).lower()])]
+            for sign, name in re.findall(rf"({op})\s*({alt})", expr.group(2), _FLAGS):
+                terms.append(("+" if sign == "+" else "-", name.lower(), named[name.lower()]))
+            target = None
+            if cos_to and cos_to.start() > expr.start():
+                t = cos_to.group(1).lower()
+                target = (t, named[t])
+            if len({len(v) for _, _, v in terms} | ({len(target[1])} if target else set())) != 1:
+                self.ignore(expr.group(0), "the vectors must have the same number of dimensions")
+                return
+            self.add(vector_arithmetic(terms, target))
+        elif cos_between:
+            a, b = cos_between.group(1).lower(), cos_between.group(2).lower()
+            if len(named[a]) != len(named[b]) or a == b:
+                return
+            if _norm(named[a]) == 0 or _norm(named[b]) == 0:
+                self.ignore(cos_between.group(0), "a zero vector has no direction")
+                return
+            self.add(cosine_between((a, named[a]), (b, named[b])))
+
     def confusion(self) -> None:
         m = _MATRIX.search(self.text)
         if m:
@@ -1644,6 +1746,7 @@ def compute_from_question(question: str, topic: str | None = None) -> WorkedNumb
         return WorkedNumbers()
     reader = _Reader(question, topic)
     reader.filters()
+    reader.vectors()
     if not reader.matrix_is_a_patch:
         reader.confusion()
     reader.pr_values()

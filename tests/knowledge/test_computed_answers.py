@@ -784,3 +784,51 @@ def test_a_patch_with_a_filter_word_is_not_a_confusion_matrix_but_a_2x2_matrix_s
     assert not worked.computations and "[[1,2],[3,4]]" in worked.note()
     assert [c.tool for c in compute_from_question("precision and recall for confusion matrix [[50, 10], [5, 35]] "
                                                   "and a gaussian noise filter").computations] == ["precision-recall"]
+
+
+# -- vector arithmetic and cosine similarity over named vectors -------------------------------------
+
+@pytest.mark.parametrize("question, terms, target", [
+    ("Toy analogy problem: with 2-D embeddings king = (3, 4), man = (1, 1), woman = (1, 3), compute king − man + "
+     "woman, then its cosine similarity to queen = (3, 5).", [(1, [3, 4]), (-1, [1, 1]), (1, [1, 3])], [3, 5]),
+    ("paris = (1, 2, 0), france = (1, 1, 0), italy = (0, 1, 1), rome = (0, 2, 1): paris - france + italy, cosine "
+     "with rome?", [(1, [1, 2, 0]), (-1, [1, 1, 0]), (1, [0, 1, 1])], [0, 2, 1]),
+    ("x = (1, 2) and y = (3, 4), compute x + y", [(1, [1, 2]), (1, [3, 4])], None),
+    ("a = [1, -2, 3, 0.5], b = [2, 1, 0, 1], c = [0, 0, 1, 1]: a – b + c and its cosine to b",
+     [(1, [1, -2, 3, 0.5]), (-1, [2, 1, 0, 1]), (1, [0, 0, 1, 1])], [2, 1, 0, 1]),
+])
+def test_vector_arithmetic_and_cosine_match_numpy(question, terms, target):
+    comp = only(question, "vector-analogy")
+    expected = sum(sign * np.array(v, dtype=float) for sign, v in terms)
+    assert [comp.result[f"result_{i + 1}"] for i in range(len(expected))] == pytest.approx(expected)
+    if target is None:
+        assert "cosine" not in comp.result
+        return
+    t = np.array(target, dtype=float)
+    assert comp.result["dot"] == pytest.approx(np.dot(expected, t))
+    assert (comp.result["norm_result"], comp.result["norm_target"]) == pytest.approx(
+        (np.linalg.norm(expected), np.linalg.norm(t)))
+    assert comp.result["cosine"] == pytest.approx(np.dot(expected, t) / np.linalg.norm(expected) / np.linalg.norm(t))
+
+
+def test_the_king_queen_example_states_the_vector_the_dot_the_norms_and_the_cosine():
+    comp = only("Toy analogy problem: with 2-D embeddings king = (3, 4), man = (1, 1), woman = (1, 3), compute king − "
+                "man + woman, then its cosine similarity to queen = (3, 5).", "vector-analogy")
+    for part in ("king − man + woman = (3, 4) − (1, 1) + (1, 3) = (3, 6)", "39 / (6.71 × 5.83)", "≈ 0.997"):
+        assert part in comp.sentence
+
+
+def test_cosine_between_two_named_vectors_matches_scipy():
+    from scipy.spatial.distance import cosine
+
+    comp = only("cosine similarity between cat = [1, 2, 3] and dog = [2, 3, 4]?", "vector-analogy")
+    assert comp.result["cosine"] == pytest.approx(1 - cosine([1, 2, 3], [2, 3, 4]))
+
+
+@pytest.mark.parametrize("question", [
+    "what is king - man + woman", "king = (3, 4) and queen = (3, 5)", "why does king − man + woman give queen in 300-d "
+    "word2vec?", "my image mean = (0.485, 0.456, 0.406), std = (0.229, 0.224, 0.225), is that right?",
+    "king = (3, 4), man = (1, 1, 2): king - man",
+])
+def test_no_vector_arithmetic_without_named_vectors_and_an_expression(question):
+    assert not any(c.tool == "vector-analogy" for c in compute_from_question(question).computations)
