@@ -170,6 +170,10 @@ BLIND_ANSWERS_FILE = EVAL_FILE.with_name("answers_blind.jsonl")
 # A third author's set (dev only): abstention trains on it too; answers_fresh2.jsonl (a fourth
 # author's, test only) is what measures it.
 FRESH_ANSWERS_FILE = EVAL_FILE.with_name("answers_fresh.jsonl")
+# Two more authors' sets (dev only), with scenario and debugging phrasing: the answers are tuned
+# and the abstention trained on them; answers_fresh2.jsonl stays the blind measure.
+DEV3_ANSWERS_FILE = EVAL_FILE.with_name("answers_dev3.jsonl")
+DEV4_ANSWERS_FILE = EVAL_FILE.with_name("answers_dev4.jsonl")
 
 
 @dataclass(frozen=True)
@@ -279,7 +283,7 @@ def abstention_training_set(answerer: ExtractiveAnswerer, split: str = "dev"):
     """Features and on-topic labels of every question of ``split`` in every question file."""
     rows, labels = [], []
     texts = [(q.question, q.topic is not None) for q in load_questions(EVAL_FILE, split)]
-    for path in (ANSWERS_FILE, BLIND_ANSWERS_FILE, FRESH_ANSWERS_FILE):
+    for path in (ANSWERS_FILE, BLIND_ANSWERS_FILE, FRESH_ANSWERS_FILE, DEV3_ANSWERS_FILE, DEV4_ANSWERS_FILE):
         if path.exists():
             texts += [(q.question, q.topic is not None) for q in load_answer_questions(path, split)]
     for question, on_topic in texts:
