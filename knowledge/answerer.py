@@ -505,6 +505,8 @@ class ExtractiveAnswerer:
                     continue
                 if DANGLING_OPENER.match(piece) or "\n- " in piece:
                     continue
+                if _VERDICT_OPENER.match(piece):  # "No, because …" answers its own passage's question
+                    continue
                 if level == "beginner" and FORMULA.search(piece):  # the written beginner text has none
                     continue
                 parts.append((piece, source))

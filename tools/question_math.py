@@ -33,6 +33,7 @@ MAX_GAMMA = 10.0
 MAX_COUNT = 10**9
 MAX_ABS_VALUE = 1e12
 MAX_LIST = 12  # values of a list computed element by element; the rest are named as ignored
+MAX_POINTWISE = 4  # up to this many values are also read out one by one
 BN_EPS = 1e-5  # PyTorch's default ε
 
 NUM = r"[-−–]?(?:\d+(?:[.,]\d+)?|\.\d+)(?:e[-+]?\d{1,3})?"
@@ -644,13 +645,17 @@ def relu_list(xs: list[float], slope: float | None = None) -> Computation:
     """ReLU (or Leaky ReLU with ``slope``) of every value, and the derivative at each (PyTorch's
     convention at exactly 0: the left-hand slope)."""
     leak = slope or 0.0
-    ys = [x if x > 0 else leak * x for x in xs]
+    ys = [x if x > 0 else leak * x + 0.0 for x in xs]  # + 0.0: 0 · (−2) is −0.0, which no student writes
     ds = [1.0 if x > 0 else leak for x in xs]
     name = f"Leaky ReLU (slope {fmt(leak)})" if slope else "ReLU"
+    short = "LeakyReLU" if slope else "ReLU"
     rule = (f"negative inputs are multiplied by {fmt(leak)}" if slope else
             "negative inputs become 0") + " and positive ones pass unchanged"
-    sentence = (f"{name} works element by element: {'LeakyReLU' if slope else 'ReLU'}({fmt_list(xs)}) = "
-                f"{fmt_list(ys)}, because {rule}; the derivative at each point is {fmt_list(ds)} "
+    # a few values read best one by one ("ReLU(−2) = 0"), a longer list as vectors
+    each = (" (" + ", ".join(f"{short}({fmt(x)}) = {fmt(y)}" for x, y in zip(xs, ys)) + ")"
+            if len(xs) <= MAX_POINTWISE else "")
+    sentence = (f"{name} works element by element: {short}({fmt_list(xs)}) = "
+                f"{fmt_list(ys)}{each}, because {rule}; the derivative at each point is {fmt_list(ds)} "
                 f"({'1 for x > 0, ' + fmt(leak) + ' otherwise' if slope else '1 for x > 0, 0 for x < 0, and 0 at exactly x = 0 by PyTorch’s convention'}).")
     return Computation("leaky-relu" if slope else "relu", _indexed("x", xs) | ({"slope": leak} if slope else {}),
                        _indexed("y", ys) | _indexed("derivative", ds), sentence,

@@ -210,6 +210,13 @@ def test_relu_of_a_list_and_its_derivative_match_numpy():
     assert _list(comp, "y") == pytest.approx(np.maximum(0, x))
     assert _list(comp, "derivative") == pytest.approx((x > 0).astype(float))  # PyTorch: 0 at exactly 0
     assert "[0, 0.5, 3, 0]" in comp.sentence and "[0, 1, 1, 0]" in comp.sentence
+    assert "ReLU(−2) = 0, ReLU(0.5) = 0.5" in comp.sentence  # a few values are also read one by one
+    assert all(math.copysign(1.0, y) == 1.0 for y in _list(comp, "y"))  # 0, never −0.0, in --json
+
+
+def test_a_long_relu_list_is_stated_as_vectors_only():
+    comp = only("relu of [-2, 0.5, 3, 0, 1]")
+    assert "[0, 0.5, 3, 0, 1]" in comp.sentence and "ReLU(−2) =" not in comp.sentence
 
 
 def test_leaky_relu_of_a_list_matches_torch():
