@@ -24,7 +24,7 @@ import numpy as np
 from knowledge.abstention import AbstentionModel, CorpusWords, content_words, features
 from knowledge.authored import AuthoredBank, AuthoredMatch, section_chunks
 from knowledge.chunking import Chunk, split_sentences
-from knowledge.composer import DANGLING_OPENER, FORMULA, compose
+from knowledge.composer import DANGLING_OPENER, FORMULA, LEANS_ON_CONTEXT, compose
 from knowledge.followup import retrieval_query
 from knowledge.notes import NoteChunk
 from knowledge.query import ABBREVIATIONS, normalize_query
@@ -503,7 +503,7 @@ class ExtractiveAnswerer:
                     continue  # the second written answer adds nothing the question asks about
                 if not words or len(set(words) & said) / len(set(words)) > SUPPLEMENT_MAX_OVERLAP:
                     continue
-                if DANGLING_OPENER.match(piece) or "\n- " in piece:
+                if DANGLING_OPENER.match(piece) or LEANS_ON_CONTEXT.search(piece) or "\n- " in piece:
                     continue
                 if _VERDICT_OPENER.match(piece):  # "No, because …" answers its own passage's question
                     continue

@@ -39,6 +39,11 @@ DANGLING_OPENER = re.compile(
     r"^(it|this|that|these|those|they|its|their|however|but|so|thus|hence|therefore|also|instead|"
     r"otherwise|then|here|such|both|the same|the other|the former|the latter|likewise|similarly|"
     r"in (?:that|this) case|for (?:that|this) reason)\b", re.IGNORECASE)
+# Sentences that point at their neighbours ("A three-value batch shows the same steps …", "… in
+# this example"): on their own, away from what they point at, they say nothing.
+LEANS_ON_CONTEXT = re.compile(
+    r"\b(?:the same (?:steps|way|idea|numbers|example)|(?:in |from )?this example|the example (?:above|below)|"
+    r"(?:example|table|figure|plot|code) below|as follows|the following (?:example|table|steps|code))\b", re.IGNORECASE)
 _DEFINITION_QUESTION = re.compile(
     r"^\s*(what(?:'s| is| are| does)|whats|define|definition of|meaning of|explain|eli5|tell me about|"
     r"intro(?:duction)? to)\b", re.IGNORECASE)
@@ -194,7 +199,7 @@ def compose(kb: KnowledgeBase, result: SearchResult, level: str = "standard",
             n = len(u.text.split())
             if chosen and words + n > max_words:
                 continue
-            if DANGLING_OPENER.match(u.text) and not any(
+            if (DANGLING_OPENER.match(u.text) or LEANS_ON_CONTEXT.search(u.text)) and not any(
                     c.chunk.id == u.chunk.id and c.order == u.order - 1 for c in chosen):
                 continue
             if u.text.startswith(MISCONCEPTION_PREFIX) and misconceptions:

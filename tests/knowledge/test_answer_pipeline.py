@@ -7,7 +7,7 @@ import pytest
 
 from knowledge.answerer import ExtractiveAnswerer, asks_yes_or_no, derive_verdict, detect_level, fit_verdict
 from knowledge.authored import ANSWERS_DIR, check, load_authored
-from knowledge.composer import DANGLING_OPENER
+from knowledge.composer import DANGLING_OPENER, LEANS_ON_CONTEXT
 from knowledge.corpus import load_articles
 from knowledge.followup import is_followup, retrieval_query
 from tools.errors import UserInputError
@@ -228,3 +228,12 @@ def test_no_verdict_is_invented_where_the_answer_does_not_ground_one(answer, que
 def test_a_written_answer_to_a_yes_no_question_gets_its_derived_verdict(answerer):
     answer = answerer.answer("is relu differentiable at 0?")
     assert answer.source == "authored" and answer.text.startswith("No, ReLU is not differentiable")
+
+
+def test_a_sentence_that_points_at_its_neighbours_is_not_added_on_its_own(answerer):
+    """ "A three-value batch shows the same steps with round numbers." means nothing without the
+    example it introduces, so it is never a supplement to a written answer."""
+    answer = answerer.answer("show that the bias before BN cancels out")
+    assert answer.source == "authored"
+    added = [s.strip() for s in MARKER.split(answer.text)[::2] if s.strip()][1:]
+    assert not any(LEANS_ON_CONTEXT.search(s) for s in added), answer.text
