@@ -229,7 +229,15 @@ def _states(text: str, number: str) -> bool:
     """Whether ``text`` states ``number`` as a number of its own ("24", not the 24 of "240" nor
     the 1.5 of "−1.5")."""
     sign = "" if number.startswith("−") else "(?<![−–-])"
-    return re.search(rf"(?<![\d.,]){sign}{re.escape(number)}(?![\d]|[.,]\d)", text) is not None
+    if re.search(rf"(?<![\d.,]){sign}{re.escape(number)}(?![\d]|[.,]\d)", text):
+        return True
+    if "." not in number:
+        return False
+    # the same value with more digits: a written 0.1054 states the calculator's 0.105
+    for longer in re.finditer(rf"(?<![\d.,]){sign}{re.escape(number)}\d+(?![\d]|[.,]\d)", text):
+        if fmt(float(longer.group().replace("−", "-"))) == number:
+            return True
+    return False
 
 
 def already_stated(computation: Computation, text: str, question: str) -> bool:
@@ -488,7 +496,10 @@ class ExtractiveAnswerer:
             said = set(content_words(text))
             missing = asked_terms(question) - terms(text)
             budget = min(self.supplement_words, MAX_ANSWER_WORDS - len(text.split()))
-            keep = None if numbers is None else numbers.keeps
+            # a student who gave numbers gets no worked example on other numbers, even when the
+            # written answer already states theirs (and so no calculator sentence leads)
+            given = numbers or (StudentNumbers(question, worked.computations) if worked.computations else None)
+            keep = None if given is None else given.keeps
             extra = compose(self.kb, result, level, max_words=budget, keep=keep) if budget > 0 else None
             candidates = list(extra.parts if extra else [])
             blend = self._blended(match, level)

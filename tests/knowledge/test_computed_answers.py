@@ -13,6 +13,7 @@ from scipy.stats import hmean
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from sklearn.preprocessing import StandardScaler
 
+from knowledge.answerer import _states
 from knowledge.worked_examples import StudentNumbers, foreign_example, numbers_in
 from tools.question_math import compute_from_question
 
@@ -370,6 +371,28 @@ def test_a_written_answer_that_already_states_the_result_is_not_repeated(answere
     answer = answerer.answer("bias init for prior 0.05")
     assert answer.source == "authored" and "≈ −2.94" in answer.text
     assert not answer.text.startswith("For a prior")
+
+
+def test_a_result_written_with_more_digits_counts_as_stated(answerer):
+    """The written answer says CE ≈ 0.1054 and FL ≈ 0.00105; the calculator's 0.105 is the same
+    number, so its sentence does not lead with it again, and no worked example on other numbers
+    (the hard example at p_t = 0.1) follows the student's own."""
+    answer = answerer.answer("p_t = 0.9 and gamma = 2: how much smaller is focal loss than plain cross entropy?")
+    text = _text_without_markers(answer)
+    assert answer.source == "authored" and answer.computed.computations
+    assert text.count("0.00105") == 1 and not text.startswith("Focal loss at p_t")
+    assert "1.865" not in text
+
+
+@pytest.mark.parametrize("text, number, stated", [
+    ("CE = −ln(0.9) ≈ 0.1054", "0.105", True),
+    ("CE ≈ 0.1059", "0.105", False),  # rounds to 0.106: another number
+    ("a factor of 0.0105", "0.105", False),
+    ("gives 2.013", "2.01", True),
+    ("gives 1.55", "1.5", False),
+])
+def test_a_number_is_stated_only_as_itself_or_with_more_digits_that_round_to_it(text, number, stated):
+    assert _states(text, number) is stated
 
 
 def test_an_absurd_number_gets_the_concept_and_a_note(answerer):
