@@ -367,15 +367,21 @@ class ExtractiveAnswerer:
             return self.abstention.should_abstain(self.abstention_features(result, match))
         return result.best_dense < self.threshold or result.best_uncovered - result.best_dense > self.margin
 
+    def _close_enough(self, cosine: float, topic: str, result: SearchResult) -> bool:
+        """Whether a written answer this close may answer: at the usual threshold, or a little
+        lower for a long scenario ("Debugging a 20-layer MLP … per-layer norms … give me fixes"),
+        whose story spreads its embedding so that even the answer to its real question scores
+        lower, when the answer is from the article retrieved first."""
+        if cosine >= self.authored_min:
+            return True
+        return (len(result.query.split()) >= LONG_QUESTION_WORDS and cosine >= LONG_QUESTION_AUTHORED_MIN
+                and bool(result.hits) and topic == result.hits[0].chunk.topic)
+
     def usable_authored(self, match: AuthoredMatch | None, result: SearchResult) -> bool:
         if match is None:
             return False
         if match.cosine < self.authored_min:
-            # A long scenario ("Debugging a 20-layer MLP … per-layer norms … give me fixes") spreads
-            # its embedding over the story, so even the written answer to its real question scores
-            # lower: accepted a little lower when it is from the article retrieved first.
-            return (len(result.query.split()) >= LONG_QUESTION_WORDS and match.cosine >= LONG_QUESTION_AUTHORED_MIN
-                    and bool(result.hits) and match.answer.topic == result.hits[0].chunk.topic)
+            return self._close_enough(match.cosine, match.answer.topic, result)
         retrieved = {h.chunk.topic for h in result.hits[:3]}
         return match.answer.topic in retrieved or match.cosine >= self.authored_sure
 
@@ -481,7 +487,7 @@ class ExtractiveAnswerer:
             text = numbers.cut(text)
             if not text:  # the written answer was all example: the runner-up, else compose
                 runner_up = self.authored.by_id.get(match.runner_up_id) if self.authored is not None else None
-                if runner_up is not None and match.runner_up >= self.authored_min and \
+                if runner_up is not None and self._close_enough(match.runner_up, runner_up.topic, result) and \
                         runner_up.topic in {h.chunk.topic for h in result.hits[:3]}:
                     second = AuthoredMatch(runner_up, match.runner_up, -1.0, "")
                     return self._authored(question, result, second, level, worked, probability)

@@ -21,7 +21,7 @@ from tools.question_math import Computation
 
 # A number standing on its own: not the 1 of "F1" or "L2", not the digits of "word2vec". A
 # thousands separator is read as one ("100,000"); a comma and a space separate list items.
-_NUMBER = re.compile(r"(?<![\w.])([-−–]?)(\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?|\.\d+)(?![\w])")
+_NUMBER = re.compile(r"(?<![\w.])([-−–]?)(\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?(?:[eE][-−+]?\d+)?|\.\d+)(?![\w])")
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _POWER_OF_TEN = re.compile(r"\^|[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]")
 TRIVIAL = (0.0, 1.0)  # "mean 0 and standard deviation 1", "(1 − p)": concept, not example
@@ -48,7 +48,7 @@ def numbers_in(text: str) -> list[tuple[float, int]]:
         digits = m.group(2)
         if _YEAR.match(digits) or digits == "10" and _POWER_OF_TEN.match(text, m.end()):
             continue  # the 10 of "9.5 × 10⁻⁷" is notation, not a number of the example
-        value = float(digits.replace(",", ""))
+        value = float(digits.replace(",", "").replace("−", "-"))  # "1e-10" is one number, not a 10
         if m.group(1):
             value = -value
         decimals = len(digits.split(".")[1]) if "." in digits else 0

@@ -855,3 +855,9 @@ def test_cosine_between_two_named_vectors_matches_scipy():
 ])
 def test_no_vector_arithmetic_without_named_vectors_and_an_expression(question):
     assert not any(c.tool == "vector-analogy" for c in compute_from_question(question).computations)
+
+
+def test_scientific_notation_is_one_number():
+    """"1e-10" in a question is a gradient norm, not a 10 that would license someone else's
+    "After 10 sigmoid layers" example."""
+    assert numbers_in("first layer 1e-10, last 1e-2, then 3e−5") == [(1e-10, 0), (0.01, 0), (3e-05, 0)]
