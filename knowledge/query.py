@@ -95,14 +95,19 @@ def normalize_query(raw: str) -> str:
     text = strip_markup(raw)
     extra = [words for term, words, other in TERMS if term.search(text) and not other.search(text)
              and words not in text.lower()]
+    inline: dict[str, str] = {}
     for word in _WORD.findall(text):
         expansion = ABBREVIATIONS.get(word.lower())
         if expansion and expansion not in text.lower() and not any(expansion in e for e in extra):
-            extra.append(expansion)
+            inline[word] = expansion
         pieces = split_identifier(word)  # library names: StandardScaler, BCEWithLogitsLoss
         if pieces:
             extra.append(pieces)
             extra += [ABBREVIATIONS[p] for p in pieces.split() if p in ABBREVIATIONS]
+    # an abbreviation is spelled out where it stands ("is ics a myth" → "is internal covariate
+    # shift (ics) a myth"), so the question reads as the student meant it
+    for word, expansion in inline.items():
+        text = re.sub(rf"(?<![\w-]){re.escape(word)}(?![\w-])", f"{expansion} ({word})", text, count=1)
     text = " ".join(text.split())
     if extra:
         text = f"{text} ({'; '.join(dict.fromkeys(extra))})"

@@ -61,6 +61,20 @@ def test_mentions_and_markup_are_stripped_and_abbreviations_expanded():
     assert "focal loss" in normalize_query("fl vs bce?") and "masked language model" in normalize_query("MLM")
 
 
+def test_an_abbreviation_is_spelled_out_where_it_stands():
+    """Appended at the end, "internal covariate shift" outweighed "myth" and pulled "is ics a myth"
+    to the covariate-shift answer; in place the question reads as the student meant it."""
+    assert normalize_query("is ics a myth") == "is internal covariate shift (ics) a myth"
+    assert normalize_query("bn before relu?") == "batch normalization (bn) before relu?"
+    assert normalize_query("BN vs batch normalization") == "BN vs batch normalization"  # already spelled out
+
+
+def test_an_abbreviated_question_gets_the_answer_to_its_long_form(services):
+    answerer = services.answerer
+    long, short = (answerer.answer(q) for q in ("is internal covariate shift a myth", "is ics a myth"))
+    assert short.source == "authored" and short.authored_id == long.authored_id
+
+
 def test_typos_in_domain_words_are_fixed(kb):
     assert kb.spelling.correct("vanshing gradiant fix") == "vanishing gradient fix"
     assert kb.spelling.correct("how do i bake bread") == "how do i bake bread"
