@@ -54,6 +54,7 @@ KINDS = frozenset({
 })
 # A sentence that opens with a pronoun means nothing without the sentence before it.
 _DANGLING_OPENER = re.compile(r"^(it|this|that|these|those|they|its|their)\b", re.IGNORECASE)
+_VERDICT = re.compile(r"^(?:Yes|No)\s*,")
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -61,6 +62,14 @@ _FILLER = frozenset("a an the i my me we you is are am be do does did should wou
                     "at it its this that what whats when why how which or and with".split())
 RERANK_TOP = 8
 BIGRAM_BONUS = 0.08
+NUMBER_BONUS = 0.08  # for how far a phrasing's numbers are the question's ("p = 0.99", not 0.9)
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])")
+
+
+def _numbers(text: str) -> frozenset[float]:
+    """The numbers a phrasing or question names, as values ("0.90" is 0.9); years ("Santurkar et
+    al. 2018") name a paper, not a case."""
+    return frozenset(float(m.group()) for m in _NUMBER.finditer(text) if not re.fullmatch(r"(?:19|20)\d\d", m.group()))
 
 
 def _bigrams(text: str) -> list[tuple[str, str]]:
@@ -164,9 +173,12 @@ def check(answers: list[AuthoredAnswer], articles: list[Article]) -> list[str]:
             words = len(text.split())
             if words > MAX_ANSWER_WORDS:
                 problems.append(f"{where}: {label} has {words} words (max {MAX_ANSWER_WORDS})")
-            first = _SENTENCE_SPLIT.split(text)[0]
+            first, *rest = _SENTENCE_SPLIT.split(text)
             if _DANGLING_OPENER.match(first):
                 problems.append(f"{where}: {label} opens with a pronoun: {first[:40]!r}")
+            later_verdict = next((s for s in rest if _VERDICT.match(s)), None)
+            if later_verdict:  # it answers a sub-question the student may never have asked
+                problems.append(f"{where}: {label} has a yes/no after its first sentence: {later_verdict[:40]!r}")
     for slug in sorted(slugs):
         if per_topic.get(slug, 0) < MIN_ANSWERS_PER_ARTICLE:
             problems.append(f"{slug}: {per_topic.get(slug, 0)} authored answers (at least {MIN_ANSWERS_PER_ARTICLE})")
@@ -203,6 +215,7 @@ class AuthoredBank:
         self.rows = rows  # answer index of every phrasing row
         self.by_id = {a.id: a for a in answers}
         self.bigrams = [frozenset(_bigrams(q)) for a in answers for q in a.questions]
+        self.numbers = [_numbers(q) for a in answers for q in a.questions]
 
     @classmethod
     def open(cls, cache_dir: Path, embedder, answers_dir: Path = ANSWERS_DIR) -> "AuthoredBank":
@@ -250,12 +263,20 @@ class AuthoredBank:
         # Word order matters where embeddings blur it: "favour recall over precision" must not
         # match "when is precision more important than recall". The closest few are re-ranked
         # with a small bonus for the share of the question's word pairs a phrasing shares.
+        # Numbers too: of two worked examples, the one on the student's own values ("p = 0.99")
+        # is the answer, though embeddings hardly tell 0.9 from 0.99.
         asked = frozenset(_bigrams(query_text)) if query_text else frozenset()
-        if asked:
+        given = _numbers(query_text) if query_text else frozenset()
+        if asked or given:
             for i in np.argsort(-best_per_answer)[:RERANK_TOP]:
                 rows = np.flatnonzero(self.rows == i)
-                shared = max(len(asked & self.bigrams[r]) for r in rows) / len(asked)
-                best_per_answer[i] += BIGRAM_BONUS * shared
+                if asked:
+                    shared = max(len(asked & self.bigrams[r]) for r in rows) / len(asked)
+                    best_per_answer[i] += BIGRAM_BONUS * shared
+                if given:
+                    # Jaccard: a phrasing on other numbers (0.9 for a question's 0.99) counts against
+                    best_per_answer[i] += NUMBER_BONUS * max(len(given & self.numbers[r]) / len(given | self.numbers[r])
+                                                             for r in rows)
         order = np.argsort(-best_per_answer)
         top = int(order[0])
         if best_per_answer[top] <= -1.0:

@@ -1,6 +1,7 @@
 """The answer pipeline on the real corpus: authored answers, composition, computed numbers,
 levels, follow-ups and abstention from all the evidence."""
 
+import dataclasses
 import re
 
 import pytest
@@ -263,3 +264,23 @@ def test_a_long_scenario_falls_back_to_the_runner_up_written_answer(answerer):
     answer = answerer.answer(question)
     assert answer.source == "authored" and answer.authored_id == match.runner_up_id
     assert "0.25^25" in answer.text and "After 10 sigmoid layers" not in answer.text
+
+
+def test_a_yes_or_no_inside_a_written_answer_is_refused():
+    """"… = TP / (TP + FN). Yes, recall is the same as sensitivity" answers a sub-question the
+    student may never have asked; only the first sentence may carry the verdict."""
+    answers = load_authored(ANSWERS_DIR)
+    first = answers[0]
+    bad = dataclasses.replace(first, answer=first.answer.split(". ")[0] + ". Yes, it also works with small batches.")
+    problems = check([bad, *answers[1:]], load_articles())
+    assert problems == [f"{first.topic}/{first.id}: answer has a yes/no after its first sentence: "
+                        f"{'Yes, it also works with small batches.'[:40]!r}"]
+
+
+
+def test_the_numbers_a_phrasing_names_leave_years_out():
+    """Phrasings are re-ranked by the numbers they share with the question (p = 0.99 is not the
+    0.9 example; see test_the_written_answer_on_the_students_own_numbers_is_kept); a year names
+    a paper, not a case."""
+    from knowledge.authored import _numbers
+    assert _numbers("Santurkar et al. (2018): p = 0.99, gamma 2, 0.90") == {0.99, 2.0, 0.9}
