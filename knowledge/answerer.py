@@ -507,9 +507,10 @@ class ExtractiveAnswerer:
             given = numbers or (StudentNumbers(question, worked.computations) if worked.computations else None)
             keep = None if given is None else given.keeps
             extra = compose(self.kb, result, level, max_words=budget, keep=keep) if budget > 0 else None
-            # passage sentences from the written answer's own article: another article's sentence
-            # that shares a word ("z" of a z-score, "z" of a Wald test) answers something else
-            candidates = [c for c in (extra.parts if extra else []) if c[1].topic == authored.topic]
+            # another article's sentence only for a real word the question asks about that nothing
+            # yet covers: sharing a letter ("z" of a z-score, "z" of a Wald test) is no evidence
+            candidates = [c for c in (extra.parts if extra else []) if c[1].topic == authored.topic
+                          or any(len(t) >= 3 for t in missing & terms(c[0]))]
             blend = self._blended(match, level)
             if blend is not None:
                 candidates.append(blend)
