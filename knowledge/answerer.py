@@ -229,15 +229,9 @@ def _states(text: str, number: str) -> bool:
     """Whether ``text`` states ``number`` as a number of its own ("24", not the 24 of "240" nor
     the 1.5 of "−1.5")."""
     sign = "" if number.startswith("−") else "(?<![−–-])"
-    if re.search(rf"(?<![\d.,]){sign}{re.escape(number)}(?![\d]|[.,]\d)", text):
-        return True
-    if "." not in number:
-        return False
-    # the same value with more digits: a written 0.1054 states the calculator's 0.105
-    for longer in re.finditer(rf"(?<![\d.,]){sign}{re.escape(number)}\d+(?![\d]|[.,]\d)", text):
-        if fmt(float(longer.group().replace("−", "-"))) == number:
-            return True
-    return False
+    more = r"\d*" if "." in number else ""  # a written 0.1054 states the calculator's 0.105
+    return any(m.group() == number or fmt(float(m.group().replace("−", "-"))) == number
+               for m in re.finditer(rf"(?<![\d.,]){sign}{re.escape(number)}{more}(?![\d]|[.,]\d)", text))
 
 
 def already_stated(computation: Computation, text: str, question: str) -> bool:

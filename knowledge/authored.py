@@ -41,6 +41,7 @@ import yaml
 
 from knowledge.chunking import Chunk, chunk_articles
 from knowledge.corpus import ARTICLES_DIR, Article, CorpusError, load_articles
+from knowledge.worked_examples import numbers_in
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +64,12 @@ _FILLER = frozenset("a an the i my me we you is are am be do does did should wou
 RERANK_TOP = 8
 BIGRAM_BONUS = 0.08
 NUMBER_BONUS = 0.08  # for how far a phrasing's numbers are the question's ("p = 0.99", not 0.9)
-_NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w])")
 
 
 def _numbers(text: str) -> frozenset[float]:
-    """The numbers a phrasing or question names, as values ("0.90" is 0.9); years ("Santurkar et
-    al. 2018") name a paper, not a case."""
-    return frozenset(float(m.group()) for m in _NUMBER.finditer(text) if not re.fullmatch(r"(?:19|20)\d\d", m.group()))
+    """The numbers a phrasing or question names, as values ("0.90" is 0.9), read as a worked
+    example reads them: years ("Santurkar et al. 2018") name a paper, not a case."""
+    return frozenset(value for value, _ in numbers_in(text))
 
 
 def _bigrams(text: str) -> list[tuple[str, str]]:
