@@ -49,6 +49,7 @@ from bot.llm.tools_schema import ToolArgumentError, ToolCatalog
 from bot.reply import Image, Reply, Table
 from bot.llm.verify import Verification
 from knowledge.answerer import Answer, ExtractiveAnswerer
+from knowledge.followup import is_followup
 from knowledge.query import MAX_QUERY_CHARS, validate_query
 from tools.errors import UserInputError
 from tools.text import clip
@@ -201,7 +202,9 @@ def retrieve(answerer: ExtractiveAnswerer, question: str, history: Sequence[Turn
 
     previous = [turn.question for turn in history]
     answer = answerer.answer(question, guild_id=guild_id, level=level, previous=previous)
-    if answer.abstained and history:
+    # only a follow-up borrows the previous question: a new question that abstains on its own
+    # ("what batch size for my bakery?") must not be answered from the last topic
+    if answer.abstained and history and is_followup(question):
         alternative = answerer.answer(followup_query(question, history), guild_id=guild_id, level=level)
         if not alternative.abstained:
             return replace(alternative, question=question)

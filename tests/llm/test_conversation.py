@@ -44,3 +44,18 @@ def test_store_from_settings_uses_llm_history_turns():
     for i in range(4):
         store.record(1, f"q{i}", f"a{i}")
     assert [t.question for t in store.history(1)] == ["q2", "q3"]
+
+
+def test_only_a_follow_up_borrows_the_previous_question(services):
+    """A new question that abstains on its own stays refused after an on-topic turn; a short
+    follow-up is still read with the question before it."""
+    from bot.llm.backend import retrieve
+    from bot.llm.conversation import Turn
+
+    answerer = services.answerer
+    history = [Turn("what is focal loss used for?", "Focal loss down-weights easy examples.")]
+    new_question = "ask is getting recall = 1 hard?"
+    assert answerer.answer(new_question).abstained
+    assert retrieve(answerer, new_question, history).abstained
+    follow_up = retrieve(answerer, "and why gamma 2?", history)
+    assert not follow_up.abstained and follow_up.citations[0].chunk.topic == "focal-loss"
