@@ -174,6 +174,9 @@ FRESH_ANSWERS_FILE = EVAL_FILE.with_name("answers_fresh.jsonl")
 # and the abstention trained on them; answers_fresh2.jsonl stays the blind measure.
 DEV3_ANSWERS_FILE = EVAL_FILE.with_name("answers_dev3.jsonl")
 DEV4_ANSWERS_FILE = EVAL_FILE.with_name("answers_dev4.jsonl")
+# Another author's set (dev only): off-topic questions on the ML, data and programming subjects
+# next to ours, and on-topic ones phrased at that border, so abstention learns the boundary.
+DEV5_ANSWERS_FILE = EVAL_FILE.with_name("answers_dev5.jsonl")
 
 
 @dataclass(frozen=True)
@@ -283,7 +286,8 @@ def abstention_training_set(answerer: ExtractiveAnswerer, split: str = "dev"):
     """Features and on-topic labels of every question of ``split`` in every question file."""
     rows, labels = [], []
     texts = [(q.question, q.topic is not None) for q in load_questions(EVAL_FILE, split)]
-    for path in (ANSWERS_FILE, BLIND_ANSWERS_FILE, FRESH_ANSWERS_FILE, DEV3_ANSWERS_FILE, DEV4_ANSWERS_FILE):
+    for path in (ANSWERS_FILE, BLIND_ANSWERS_FILE, FRESH_ANSWERS_FILE, DEV3_ANSWERS_FILE, DEV4_ANSWERS_FILE,
+                 DEV5_ANSWERS_FILE):
         if path.exists():
             texts += [(q.question, q.topic is not None) for q in load_answer_questions(path, split)]
     for question, on_topic in texts:
