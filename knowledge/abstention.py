@@ -37,6 +37,7 @@ import numpy as np
 import Stemmer
 
 from knowledge.retriever import SearchResult
+from knowledge.query import ABBREVIATIONS, normalize_query
 
 MODEL_FILE = Path(__file__).resolve().parent / "data" / "abstention.json"
 FEATURES = ("dense", "keyword", "known_share", "unknown_words", "authored", "uncovered_gap", "authored_margin",
@@ -133,7 +134,8 @@ def features(result: SearchResult, query: str, corpus: CorpusWords, authored_cos
              authored_runner_up: float = 0.0, best_sentence: float | None = None) -> np.ndarray:
     """The classifier's input, in the order of ``FEATURES``. ``best_sentence``: the best cosine of
     the question to one sentence of our articles (``None``: the best passage's)."""
-    words = content_words(query)
+    # chat shorthand ("val acc") is read spelled out: an abbreviation is not an unknown word
+    words = [w for w in content_words(normalize_query(query)) if w not in ABBREVIATIONS]
     known = [w for w in words if _known(w, corpus.vocabulary)]
     # No content word at all ("what is 0.25^10", "what is p_t") is no evidence of an unknown one.
     share = len(known) / len(words) if words else 1.0

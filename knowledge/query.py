@@ -43,6 +43,24 @@ ABBREVIATIONS: dict[str, str] = {
     "cv": "cross-validation",
     "relus": "relu",
     "nan": "nan exploding",
+    # chat shorthand for ordinary ML words ("train acc 99%, val acc 70%")
+    "acc": "accuracy",
+    "val": "validation",
+    "params": "parameters",
+    "init": "initialization",
+    "wd": "weight decay",
+    "aug": "augmentation",
+    "grad": "gradient",
+    "grads": "gradients",
+    "preds": "predictions",
+    "prob": "probability",
+    "probs": "probabilities",
+    "thresh": "threshold",
+    "emb": "embedding",
+    "embs": "embeddings",
+    "img": "image",
+    "imgs": "images",
+    "nn": "neural network",
 }
 # Terms whose words have an everyday sense ("running" is also a sport) but which, in a question to
 # an ML tutor, name one of our subjects: read with the subject's name as well, unless the question
